@@ -1,0 +1,19 @@
+module github.com/quickjwt/quickjwt
+
+go 1.26.8
+
+require (
+	github.com/cristalhq/jwt/v5 v5.4.0
+	github.com/go-playground/validator/v10 v10.30.6
+	github.com/goccy/go-json v0.10.5
+)
+
+require (
+	github.com/gabriel-vasile/mimetype v1.4.16 // indirect
+	github.com/go-playground/locales v0.14.2 // indirect
+	github.com/go-playground/universal-translator v0.18.2 // indirect
+	github.com/leodido/go-urn v1.5.0 // indirect
+	golang.org/x/crypto v0.58.0 // indirect
+	golang.org/x/sys v0.49.0 // indirect
+	golang.org/x/text v0.43.0 // indirect
+)

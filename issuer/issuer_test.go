@@ -1,0 +1,408 @@
+package issuer_test
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-playground/validator/v10"
+	"github.com/quickjwt/quickjwt/issuer"
+)
+
+// decodeSeg decodes one part of a compact token into a map, failing the test
+// on error.
+func decodeSeg(t *testing.T, tok string, i int) map[string]any {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	if len(parts) != 3 {
+		t.Fatalf("token has %d parts", len(parts))
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(parts[i])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatalf("%s: %v", raw, err)
+	}
+	return m
+}
+
+func TestCreateTokensRoundTrip(t *testing.T) {
+	iss := newIssuer(t, nil, issuer.Config{})
+	tokens, err := iss.CreateTokens(ctx, User{Sub: "some_id"}, User{Sub: "refresh_id"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := iss.CheckAccess(ctx, tokens.Access)
+	if err != nil || a.Sub != "some_id" {
+		t.Fatalf("CheckAccess = %+v, %v", a, err)
+	}
+	r, err := iss.CheckRefresh(ctx, tokens.Refresh)
+	if err != nil || r.Sub != "refresh_id" {
+		t.Fatalf("CheckRefresh = %+v, %v", r, err)
+	}
+	single, err := iss.CreateAccessToken(ctx, User{Sub: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := iss.CheckAccess(ctx, single); err != nil || a.Sub != "x" {
+		t.Fatalf("CreateAccessToken then CheckAccess = %+v, %v", a, err)
+	}
+	single, err = iss.CreateRefreshToken(ctx, User{Sub: "y"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, err := iss.CheckRefresh(ctx, single); err != nil || r.Sub != "y" {
+		t.Fatalf("CreateRefreshToken then CheckRefresh = %+v, %v", r, err)
+	}
+}
+
+func TestTokensMarshal(t *testing.T) {
+	b, err := json.Marshal(issuer.Tokens{Access: "a.b.c", Refresh: "d.e.f"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := string(b), `{"access":"a.b.c","refresh":"d.e.f"}`; got != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+}
+
+func TestRegisteredClaims(t *testing.T) {
+	clk := newClock()
+	tests := []struct {
+		name                  string
+		cfg                   issuer.Config
+		accessTTL, refreshTTL time.Duration
+	}{
+		{name: "defaults", accessTTL: 15 * time.Minute, refreshTTL: 14 * 24 * time.Hour},
+		{name: "custom", cfg: issuer.Config{AccessTTL: time.Minute, RefreshTTL: time.Hour, Issuer: "https://auth.example", Audience: "api"},
+			accessTTL: time.Minute, refreshTTL: time.Hour},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			iss := newIssuer(t, clk, tt.cfg)
+			tokens, err := iss.CreateTokens(ctx, User{Sub: "u1"}, User{Sub: "u1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range []struct {
+				tok string
+				typ string
+				ttl time.Duration
+			}{{tokens.Access, "at+jwt", tt.accessTTL}, {tokens.Refresh, "rt+jwt", tt.refreshTTL}} {
+				h, cl := decodeSeg(t, c.tok, 0), decodeSeg(t, c.tok, 1)
+				if h["typ"] != c.typ || h["kid"] != "k1" || h["alg"] != "HS256" {
+					t.Errorf("header = %v, want typ %s, kid k1, alg HS256", h, c.typ)
+				}
+				iat := float64(t0.Unix())
+				if cl["iat"] != iat || cl["nbf"] != iat || cl["exp"] != iat+c.ttl.Seconds() {
+					t.Errorf("iat/nbf/exp = %v/%v/%v, want %v/%v/%v", cl["iat"], cl["nbf"], cl["exp"], iat, iat, iat+c.ttl.Seconds())
+				}
+				jti, _ := cl["jti"].(string)
+				if raw, err := base64.RawURLEncoding.DecodeString(jti); err != nil || len(raw) != 16 {
+					t.Errorf("jti %q is not 128 bits of base64url", jti)
+				}
+				if cl["sub"] != "u1" {
+					t.Errorf("sub = %v", cl["sub"])
+				}
+				wantIss, wantAud := tt.cfg.Issuer != "", tt.cfg.Audience != ""
+				if _, ok := cl["iss"]; ok != wantIss || (wantIss && cl["iss"] != tt.cfg.Issuer) {
+					t.Errorf("iss = %v, configured %q", cl["iss"], tt.cfg.Issuer)
+				}
+				if _, ok := cl["aud"]; ok != wantAud || (wantAud && cl["aud"] != tt.cfg.Audience) {
+					t.Errorf("aud = %v, configured %q", cl["aud"], tt.cfg.Audience)
+				}
+			}
+			// The pair shares its family; its two tokens have distinct ids.
+			a, r := decodeSeg(t, tokens.Access, 1), decodeSeg(t, tokens.Refresh, 1)
+			if a["fam"] == nil || a["fam"] != r["fam"] || a["jti"] == r["jti"] {
+				t.Errorf("fam %v/%v, jti %v/%v: want one family and two ids", a["fam"], r["fam"], a["jti"], r["jti"])
+			}
+		})
+	}
+}
+
+func TestJTIUnique(t *testing.T) {
+	iss := newIssuer(t, nil, issuer.Config{})
+	seen := map[any]bool{}
+	for range 2000 {
+		tokens, err := iss.CreateTokens(ctx, User{Sub: "u"}, User{Sub: "u"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, tok := range []string{tokens.Access, tokens.Refresh} {
+			jti := decodeSeg(t, tok, 1)["jti"]
+			if seen[jti] {
+				t.Fatalf("jti %v issued twice", jti)
+			}
+			seen[jti] = true
+		}
+	}
+}
+
+func TestCheckedClaims(t *testing.T) {
+	clk := newClock()
+	iss := newIssuer(t, clk, issuer.Config{Issuer: "me", Audience: "api"})
+	tokens, err := iss.CreateTokens(ctx, User{Sub: "u9"}, User{Sub: "u9"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, cl, err := iss.CheckAccessClaims(ctx, tokens.Access)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := decodeSeg(t, tokens.Access, 1)
+	if a.Sub != "u9" || cl.Type != issuer.Access || cl.KeyID != "k1" || cl.Issuer != "me" ||
+		cl.Subject != "u9" || !reflect.DeepEqual(cl.Audience, []string{"api"}) ||
+		cl.ID != want["jti"] || cl.Family != want["fam"] ||
+		!cl.IssuedAt.Equal(t0) || !cl.NotBefore.Equal(t0) || !cl.ExpiresAt.Equal(t0.Add(15*time.Minute)) {
+		t.Fatalf("claims = %+v (token %v)", cl, want)
+	}
+	_, rcl, err := iss.CheckRefreshClaims(ctx, tokens.Refresh)
+	if err != nil || rcl.Type != issuer.Refresh || rcl.Family != cl.Family || rcl.ID == cl.ID {
+		t.Fatalf("refresh claims = %+v, %v", rcl, err)
+	}
+}
+
+func TestTypesNeverCross(t *testing.T) {
+	iss := newIssuer(t, nil, issuer.Config{})
+	tokens, err := iss.CreateTokens(ctx, User{Sub: "u"}, User{Sub: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iss.CheckAccess(ctx, tokens.Refresh); !errors.Is(err, issuer.ErrTokenType) {
+		t.Errorf("refresh token in access check: %v, want ErrTokenType", err)
+	}
+	if _, err := iss.CheckRefresh(ctx, tokens.Access); !errors.Is(err, issuer.ErrTokenType) {
+		t.Errorf("access token in refresh check: %v, want ErrTokenType", err)
+	}
+}
+
+func TestPayloadValidation(t *testing.T) {
+	iss, err := issuer.New[Session, User](issuer.Config{Keys: issuer.KeySet{Signing: mustHMAC(t, "k1", secret32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iss.Close()
+	_, err = iss.CreateTokens(ctx, Session{Role: "root"}, User{Sub: "ok"})
+	if !errors.Is(err, issuer.ErrInvalidPayload) || errors.Is(err, issuer.ErrInvalidToken) {
+		t.Fatalf("err = %v, want ErrInvalidPayload and not ErrInvalidToken", err)
+	}
+	for _, want := range []string{"sub failed required", "role failed oneof=admin user"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %q", err, want)
+		}
+	}
+	var verrs validator.ValidationErrors
+	if !errors.As(err, &verrs) || len(verrs) != 2 {
+		t.Errorf("validator.ValidationErrors not reachable: %v", verrs)
+	}
+	var pe *issuer.PayloadError
+	if !errors.As(err, &pe) || !reflect.DeepEqual(pe.Fields, []issuer.FieldViolation{
+		{Field: "sub", Rule: "required"}, {Field: "role", Rule: "oneof", Param: "admin user"}}) {
+		t.Errorf("PayloadError.Fields = %+v", pe)
+	}
+	if _, err := iss.CreateRefreshToken(ctx, User{Sub: strings.Repeat("x", 65)}); !errors.Is(err, issuer.ErrInvalidPayload) {
+		t.Errorf("refresh payload over max: %v", err)
+	}
+	if _, err := iss.CreateAccessToken(ctx, Session{}); !errors.Is(err, issuer.ErrInvalidPayload) {
+		t.Errorf("empty access payload: %v", err)
+	}
+	var p issuer.Pair
+	if err := iss.SignPair(&p, Session{Sub: "a"}, User{}); !errors.Is(err, issuer.ErrInvalidPayload) {
+		t.Errorf("SignPair with invalid refresh payload: %v", err)
+	}
+}
+
+// A token whose signature is good but whose payload breaks the rules (made by
+// another service sharing the key, or an older payload version) is refused on
+// check, as quick_jwt's Pydantic validation does.
+func TestPayloadValidatedOnCheck(t *testing.T) {
+	clk := newClock()
+	iss := newIssuer(t, clk, issuer.Config{})
+	now := t0.Unix()
+	claims := func(payload string) string {
+		return fmt.Sprintf(`{"iat":%d,"exp":%d,"jti":"j1"%s}`, now, now+60, payload)
+	}
+	hdr := `{"alg":"HS256","kid":"k1","typ":"at+jwt"}`
+	for _, tc := range []struct {
+		name, payload string
+		want          error
+	}{
+		{"missing sub", ``, issuer.ErrInvalidPayload},
+		{"empty sub", `,"sub":""`, issuer.ErrInvalidPayload},
+		{"sub too long", `,"sub":"` + strings.Repeat("x", 65) + `"`, issuer.ErrInvalidPayload},
+		// sub is a registered claim: RFC 7519 makes it a string.
+		{"sub of wrong type", `,"sub":42`, issuer.ErrMissingClaim},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := iss.CheckAccess(ctx, forgeHS256(hdr, claims(tc.payload), secret32))
+			if !errors.Is(err, tc.want) || !errors.Is(err, issuer.ErrInvalidToken) {
+				t.Fatalf("err = %v, want %v and ErrInvalidToken", err, tc.want)
+			}
+		})
+	}
+	// A payload field of the wrong JSON type cannot be decoded.
+	sess, err := issuer.New[Session, User](issuer.Config{Keys: issuer.KeySet{Signing: mustHMAC(t, "k1", secret32)}, Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	_, err = sess.CheckAccess(ctx, forgeHS256(hdr, claims(`,"sub":"a","scope":"not-a-list"`), secret32))
+	if !errors.Is(err, issuer.ErrInvalidPayload) || !errors.Is(err, issuer.ErrInvalidToken) {
+		t.Fatalf("scope of wrong type: %v, want ErrInvalidPayload and ErrInvalidToken", err)
+	}
+	if u, err := iss.CheckAccess(ctx, forgeHS256(hdr, claims(`,"sub":"fine"`), secret32)); err != nil || u.Sub != "fine" {
+		t.Fatalf("valid forged-by-peer token: %+v, %v", u, err)
+	}
+}
+
+type selfChecked struct {
+	Sub string `json:"sub"`
+}
+
+func (s *selfChecked) Validate() error {
+	if !strings.HasPrefix(s.Sub, "user:") {
+		return errors.New("sub must start with user:")
+	}
+	return nil
+}
+
+func TestValidateMethod(t *testing.T) {
+	iss, err := issuer.New[selfChecked, selfChecked](issuer.Config{Keys: issuer.KeySet{Signing: mustHMAC(t, "k1", secret32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iss.Close()
+	if _, err := iss.CreateAccessToken(ctx, selfChecked{Sub: "bob"}); !errors.Is(err, issuer.ErrInvalidPayload) || !strings.Contains(err.Error(), "user:") {
+		t.Fatalf("err = %v", err)
+	}
+	tok, err := iss.CreateAccessToken(ctx, selfChecked{Sub: "user:bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := iss.CheckAccess(ctx, tok); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type Embedded struct {
+	Exp int64 `json:"exp"`
+}
+
+func TestReservedClaimCollisions(t *testing.T) {
+	type jtiField struct {
+		Sub string `json:"sub"`
+		ID  string `json:"jti"`
+	}
+	type upperCase struct {
+		Iss string // encodes as "Iss", but decoding matches "iss" without regard to case
+	}
+	type embeds struct {
+		Embedded
+		Sub string `json:"sub"`
+	}
+	type skipped struct {
+		Exp int64  `json:"-"`
+		Aud string `json:"audience"`
+		fam string
+	}
+	key := issuer.KeySet{Signing: mustHMAC(t, "k1", secret32)}
+	check := func(err error, want string) {
+		t.Helper()
+		if want == "" {
+			if err != nil {
+				t.Errorf("unexpected error: %v", err)
+			}
+			return
+		}
+		if !errors.Is(err, issuer.ErrInvalidConfig) || !strings.Contains(err.Error(), want) {
+			t.Errorf("err = %v, want ErrInvalidConfig naming %s", err, want)
+		}
+	}
+	_, err := issuer.New[jtiField, User](issuer.Config{Keys: key})
+	check(err, `"jti"`)
+	_, err = issuer.New[User, upperCase](issuer.Config{Keys: key})
+	check(err, `"Iss"`)
+	_, err = issuer.New[embeds, User](issuer.Config{Keys: key})
+	check(err, `"exp"`)
+	iss, err := issuer.New[skipped, User](issuer.Config{Keys: key})
+	check(err, "")
+	if iss != nil {
+		iss.Close()
+	}
+	// Compat mode writes no registered claims, so nothing can collide.
+	iss2, err := issuer.New[jtiField, User](issuer.Config{Keys: key, Compat: true})
+	check(err, "")
+	if iss2 != nil {
+		iss2.Close()
+	}
+	_ = skipped{}.fam
+}
+
+// appendPayload writes its own JSON, whatever keys it likes.
+type appendPayload struct{ JSON string }
+
+func (p *appendPayload) AppendJSON(dst []byte) []byte { return append(dst, p.JSON...) }
+
+func TestAppendJSONPayloadChecked(t *testing.T) {
+	iss, err := issuer.New[appendPayload, User](issuer.Config{Keys: issuer.KeySet{Signing: mustHMAC(t, "k1", secret32)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iss.Close()
+	for _, tc := range []struct{ json, wantErr string }{
+		{`{"sub":"a","exp":1}`, `"exp"`},
+		{`{"s\u0075b":"a","\u0065xp":1}`, `"exp"`},
+		{`{"sub":"a","sub":"b"}`, "unique keys"},
+		{`["sub"]`, "one JSON object"},
+		{`{"sub":"a"} {}`, "one JSON object"},
+		{`{"sub":`, "one JSON object"},
+		{` {"sub":"a"} `, ""},
+		{`{}`, ""},
+	} {
+		_, err := iss.CreateAccessToken(ctx, appendPayload{tc.json})
+		switch {
+		case tc.wantErr == "" && err != nil:
+			t.Errorf("%s: %v", tc.json, err)
+		case tc.wantErr != "" && (!errors.Is(err, issuer.ErrInvalidPayload) || !strings.Contains(err.Error(), tc.wantErr)):
+			t.Errorf("%s: err = %v, want ErrInvalidPayload with %s", tc.json, err, tc.wantErr)
+		}
+	}
+}
+
+func TestNewRefusesBadConfig(t *testing.T) {
+	good := issuer.KeySet{Signing: mustHMAC(t, "k1", secret32)}
+	if _, err := issuer.New[string, User](issuer.Config{Keys: good}); !errors.Is(err, issuer.ErrInvalidConfig) {
+		t.Errorf("non-struct payload: %v", err)
+	}
+	_, err := issuer.New[User, User](issuer.Config{AccessTTL: -time.Second, Leeway: -1, MaxTokenSize: -1})
+	for _, want := range []string{"AccessTTL", "Leeway", "MaxTokenSize", "no signing key"} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("error %v does not report %s", err, want)
+		}
+	}
+}
+
+func TestClose(t *testing.T) {
+	iss := newIssuer(t, nil, issuer.Config{})
+	tok, _ := iss.CreateAccessToken(ctx, User{Sub: "a"})
+	if err := iss.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := iss.Close(); err != nil {
+		t.Fatal("second Close:", err)
+	}
+	if _, err := iss.CreateTokens(ctx, User{Sub: "a"}, User{Sub: "a"}); !errors.Is(err, issuer.ErrClosed) {
+		t.Errorf("CreateTokens after Close: %v", err)
+	}
+	if _, err := iss.CheckAccess(ctx, tok); !errors.Is(err, issuer.ErrClosed) {
+		t.Errorf("CheckAccess after Close: %v", err)
+	}
+}

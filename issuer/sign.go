@@ -1,0 +1,222 @@
+package issuer
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+)
+
+// idLen is the size of a token id (jti) or family id: 128 random bits.
+const idLen = 16
+
+// SignPair signs an access and a refresh token into p, replacing the contents
+// of p.Access and p.Refresh and reusing their capacity. Both payloads are
+// validated first. The pair shares a new family id (fam) and one reading of
+// the clock. With an HMAC key and payload types that implement JSONAppender
+// (and have no validate tags, or check themselves with PayloadValidator), it
+// allocates nothing.
+func (i *Issuer[A, R]) SignPair(p *Pair, access A, refresh R) error {
+	pa, pr := i.access.get(), i.refresh.get()
+	*pa, *pr = access, refresh
+	err := i.signPair(p, pa, pr, nil)
+	i.access.put(pa)
+	i.refresh.put(pr)
+	return err
+}
+
+// signPair signs both tokens; fam nil starts a new family.
+func (i *Issuer[A, R]) signPair(p *Pair, pa *A, pr *R, fam []byte) error {
+	if i.closed.Load() {
+		return ErrClosed
+	}
+	if err := i.access.validate(pa, false); err != nil {
+		return err
+	}
+	if err := i.refresh.validate(pr, false); err != nil {
+		return err
+	}
+	sc := i.getScratch()
+	defer i.putScratch(sc)
+	ids, err := i.random(sc, 3)
+	if err != nil {
+		return err
+	}
+	if fam == nil {
+		fam = ids[2*idLen:]
+	}
+	r, now := i.ring.Load(), i.cfg.Now()
+	payload, err := i.access.encode(pa, sc)
+	if err != nil {
+		return err
+	}
+	if p.Access, err = i.signToken(p.Access[:0], r.signing, Access, now, ids[:idLen], fam, payload, sc); err != nil {
+		return err
+	}
+	if payload, err = i.refresh.encode(pr, sc); err != nil {
+		return err
+	}
+	p.Refresh, err = i.signToken(p.Refresh[:0], r.signing, Refresh, now, ids[idLen:2*idLen], fam, payload, sc)
+	return err
+}
+
+// AppendAccessToken appends a signed access token to dst.
+func (i *Issuer[A, R]) AppendAccessToken(dst []byte, access A) ([]byte, error) {
+	return signOne(&i.core, dst, i.access, access, Access)
+}
+
+// AppendRefreshToken appends a signed refresh token, which starts a new
+// family, to dst.
+func (i *Issuer[A, R]) AppendRefreshToken(dst []byte, refresh R) ([]byte, error) {
+	return signOne(&i.core, dst, i.refresh, refresh, Refresh)
+}
+
+func signOne[P any](c *core, dst []byte, cd *codec[P], payload P, t TokenType) ([]byte, error) {
+	if c.closed.Load() {
+		return dst, ErrClosed
+	}
+	pp := cd.get()
+	defer cd.put(pp)
+	*pp = payload
+	if err := cd.validate(pp, false); err != nil {
+		return dst, err
+	}
+	sc := c.getScratch()
+	defer c.putScratch(sc)
+	ids, err := c.random(sc, 2)
+	if err != nil {
+		return dst, err
+	}
+	var fam []byte
+	if t == Refresh {
+		fam = ids[idLen:]
+	}
+	js, err := cd.encode(pp, sc)
+	if err != nil {
+		return dst, err
+	}
+	return c.signToken(dst, c.ring.Load().signing, t, c.cfg.Now(), ids[:idLen], fam, js, sc)
+}
+
+// pairBufs backs CreateTokens: the two tokens, then both in one buffer so that
+// one string conversion serves both.
+type pairBufs struct {
+	p      Pair
+	joined []byte
+}
+
+var pairPool = sync.Pool{New: func() any { return new(pairBufs) }}
+
+// CreateTokens validates both payloads and returns a signed access and
+// refresh token, as quick_jwt's create_jwt_tokens does. The two tokens share
+// a new family.
+func (i *Issuer[A, R]) CreateTokens(ctx context.Context, access A, refresh R) (Tokens, error) {
+	b := pairPool.Get().(*pairBufs)
+	defer pairPool.Put(b)
+	if err := i.SignPair(&b.p, access, refresh); err != nil {
+		return Tokens{}, err
+	}
+	b.joined = append(append(b.joined[:0], b.p.Access...), b.p.Refresh...)
+	s := string(b.joined)
+	n := len(b.p.Access)
+	return Tokens{Access: s[:n], Refresh: s[n:]}, nil
+}
+
+// CreateAccessToken validates the payload and returns a signed access token.
+func (i *Issuer[A, R]) CreateAccessToken(ctx context.Context, access A) (string, error) {
+	b := pairPool.Get().(*pairBufs)
+	defer pairPool.Put(b)
+	var err error
+	b.joined, err = i.AppendAccessToken(b.joined[:0], access)
+	if err != nil {
+		return "", err
+	}
+	return string(b.joined), nil
+}
+
+// CreateRefreshToken validates the payload and returns a signed refresh token
+// that starts a new family.
+func (i *Issuer[A, R]) CreateRefreshToken(ctx context.Context, refresh R) (string, error) {
+	b := pairPool.Get().(*pairBufs)
+	defer pairPool.Put(b)
+	var err error
+	b.joined, err = i.AppendRefreshToken(b.joined[:0], refresh)
+	if err != nil {
+		return "", err
+	}
+	return string(b.joined), nil
+}
+
+// random fills n ids from the configured source.
+func (c *core) random(sc *scratch, n int) ([]byte, error) {
+	b := sc.rnd[:n*idLen]
+	if c.cfg.Rand == nil {
+		_, _ = rand.Read(b) // never fails: crypto/rand.Read crashes the program instead
+		return b, nil
+	}
+	if _, err := io.ReadFull(c.cfg.Rand, b); err != nil {
+		return nil, fmt.Errorf("issuer: reading random token id: %w", err)
+	}
+	return b, nil
+}
+
+// signToken appends one compact token: header, claims, signature. payload is
+// the payload's JSON object. In Compat mode the claims are the payload alone,
+// re-encoded as Python writes it.
+func (c *core) signToken(dst []byte, k *ringKey, t TokenType, now time.Time, jti, fam, payload []byte, sc *scratch) ([]byte, error) {
+	cl := sc.claims[:0]
+	if c.cfg.Compat {
+		t = Untyped
+		cl = appendPython(cl, payload)
+	} else {
+		ttl := c.cfg.AccessTTL
+		if t == Refresh {
+			ttl = c.cfg.RefreshTTL
+		}
+		iat := now.Unix()
+		cl = append(cl, '{')
+		cl = append(cl, c.prefix...)
+		cl = append(cl, `"iat":`...)
+		cl = strconv.AppendInt(cl, iat, 10)
+		cl = append(cl, `,"nbf":`...)
+		cl = strconv.AppendInt(cl, iat, 10)
+		cl = append(cl, `,"exp":`...)
+		cl = strconv.AppendInt(cl, now.Add(ttl).Unix(), 10)
+		cl = append(cl, `,"jti":"`...)
+		cl = base64.RawURLEncoding.AppendEncode(cl, jti)
+		if fam != nil {
+			cl = append(cl, `","fam":"`...)
+			cl = base64.RawURLEncoding.AppendEncode(cl, fam)
+		}
+		cl = append(cl, '"')
+		if inner := trimWS(payload[1 : len(payload)-1]); len(inner) > 0 {
+			cl = append(cl, ',')
+			cl = append(cl, inner...)
+		}
+		cl = append(cl, '}')
+	}
+	sc.claims = cl
+	start := len(dst)
+	dst = append(dst, k.hdr[t]...)
+	dst = append(dst, '.')
+	dst = base64.RawURLEncoding.AppendEncode(dst, cl)
+	input := dst[start:]
+	dst = append(dst, '.')
+	return k.appendSignature(dst, input)
+}
+
+func trimWS(b []byte) []byte {
+	for len(b) > 0 && isWS(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isWS(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isWS(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
