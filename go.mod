@@ -1,11 +1,12 @@
 module github.com/quickjwt/quickjwt
 
-go 1.26.8
+go 1.26.0
 
 require (
 	github.com/cristalhq/jwt/v5 v5.4.0
 	github.com/go-playground/validator/v10 v10.30.6
 	github.com/goccy/go-json v0.10.5
+	github.com/golang-jwt/jwt/v5 v5.3.1
 )
 
 require (

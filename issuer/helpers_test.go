@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -87,7 +88,53 @@ func forgeHS256(header, claims string, secret []byte) string {
 // signSegs signs already encoded header and claims segments with HS256.
 func signSegs(h, c string, secret []byte) string {
 	in := h + "." + c
+	return in + "." + hs256Sig(in, secret)
+}
+
+// hs256Sig is the base64url HMAC-SHA256 of a signing input.
+func hs256Sig(in string, secret []byte) string {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte(in))
-	return in + "." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil))
+}
+
+// Scoped is the plain struct payload of the allocation tests and benchmarks:
+// the claims issue 6 compares libraries on (sub and a scope string).
+type Scoped struct {
+	Sub   string `json:"sub" validate:"required,max=128"`
+	Scope string `json:"scope" validate:"max=256"`
+}
+
+// FastScoped carries the same claims, writes its own JSON and checks itself,
+// so signing it needs no reflection.
+type FastScoped struct {
+	Sub   string
+	Scope string
+}
+
+func (p *FastScoped) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"sub":`...)
+	dst = issuer.AppendJSONString(dst, p.Sub)
+	dst = append(dst, `,"scope":`...)
+	dst = issuer.AppendJSONString(dst, p.Scope)
+	return append(dst, '}')
+}
+
+var errNoSub = errors.New("sub is required")
+
+func (p *FastScoped) Validate() error {
+	if p.Sub == "" || len(p.Sub) > 128 || len(p.Scope) > 256 {
+		return errNoSub
+	}
+	return nil
+}
+
+func newTyped[A, R any](t testing.TB, k issuer.Key) *issuer.Issuer[A, R] {
+	t.Helper()
+	iss, err := issuer.New[A, R](issuer.Config{Keys: issuer.KeySet{Signing: k}, Issuer: "https://auth.example", Audience: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { iss.Close() })
+	return iss
 }

@@ -99,12 +99,12 @@ func New[A, R any](cfg Config) (*Issuer[A, R], error) {
 	c.ring.Store(r)
 	if cfg.Issuer != "" {
 		c.prefix = append(c.prefix, `"iss":`...)
-		c.prefix = appendString(c.prefix, []byte(cfg.Issuer), false)
+		c.prefix = appendString(c.prefix, cfg.Issuer, false)
 		c.prefix = append(c.prefix, ',')
 	}
 	if cfg.Audience != "" {
 		c.prefix = append(c.prefix, `"aud":`...)
-		c.prefix = appendString(c.prefix, []byte(cfg.Audience), false)
+		c.prefix = appendString(c.prefix, cfg.Audience, false)
 		c.prefix = append(c.prefix, ',')
 	}
 	c.scratch.New = func() any {

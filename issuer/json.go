@@ -5,6 +5,7 @@ import (
 	"errors"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // This file holds the strict JSON reader used for token headers and claims,
@@ -407,12 +408,17 @@ func strValue(raw []byte) ([]byte, bool) {
 
 const hexDigits = "0123456789abcdef"
 
+// AppendJSONString appends s to dst as a JSON string, escaping what JSON
+// requires; invalid UTF-8 becomes U+FFFD. It is meant for JSONAppender
+// implementations.
+func AppendJSONString(dst []byte, s string) []byte { return appendString(dst, s, false) }
+
 // appendString appends s as a JSON string. With asciiOnly it escapes exactly
 // as Python's json.dumps does by default (ensure_ascii=True): every character
 // outside U+0020..U+007E becomes a short escape or \uXXXX in lower-case hex,
 // with surrogate pairs above U+FFFF. Without it, non-ASCII text is written as
 // UTF-8. Invalid UTF-8 is written as U+FFFD.
-func appendString(dst, s []byte, asciiOnly bool) []byte {
+func appendString(dst []byte, s string, asciiOnly bool) []byte {
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
@@ -426,7 +432,7 @@ func appendString(dst, s []byte, asciiOnly bool) []byte {
 			i++
 			continue
 		}
-		r, size := utf8.DecodeRune(s[i:])
+		r, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 		if asciiOnly {
 			dst = appendEscapedRune(dst, r)
@@ -482,7 +488,7 @@ func appendPython(dst, src []byte) []byte {
 			return append(dst, src[i:]...) // not reached for encoder output
 		}
 		tmp = unescape(tmp[:0], src[i+1:s.i-1])
-		dst = appendString(dst, tmp, true)
+		dst = appendString(dst, unsafe.String(unsafe.SliceData(tmp), len(tmp)), true)
 		i = s.i
 	}
 	return dst

@@ -31,6 +31,9 @@ type PayloadValidator interface {
 var reservedClaims = [...]string{"iss", "aud", "exp", "nbf", "iat", "jti", "fam"}
 
 func isReserved(name []byte) bool {
+	if len(name) != 3 { // every reserved claim has three letters
+		return false
+	}
 	for _, r := range reservedClaims {
 		if strings.EqualFold(string(name), r) {
 			return true

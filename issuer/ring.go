@@ -153,7 +153,7 @@ func appendHeader(dst []byte, alg Algorithm, kid string, t TokenType) []byte {
 		return append(dst, `","typ":"JWT"}`...)
 	}
 	dst = append(dst, `","kid":`...)
-	dst = appendString(dst, []byte(kid), false)
+	dst = appendString(dst, kid, false)
 	dst = append(dst, `,"typ":"`...)
 	dst = append(dst, typNames[t]...)
 	return append(dst, `"}`...)

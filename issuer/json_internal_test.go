@@ -1,0 +1,132 @@
+package issuer
+
+import (
+	"bytes"
+	stdjson "encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// strictObject reports whether b is one JSON object accepted by the reader.
+func strictObject(b []byte) bool {
+	s := scanner{b: b}
+	it := topObject(&s)
+	for it.next() {
+	}
+	return it.finish() == nil
+}
+
+// refStrictObject is the reference: encoding/json's grammar, plus the rules
+// the reader adds (object at the top, unique keys at every depth, valid
+// UTF-8, bounded depth).
+func refStrictObject(b []byte) bool {
+	if !stdjson.Valid(b) || !utf8.Valid(b) {
+		return false
+	}
+	dec := stdjson.NewDecoder(bytes.NewReader(b))
+	type frame struct {
+		obj  bool
+		keys map[string]bool
+		key  bool // next token in this object is a key
+	}
+	var stack []*frame
+	first := true
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err.Error() == "EOF"
+		}
+		if first {
+			if d, ok := tok.(stdjson.Delim); !ok || d != '{' {
+				return false
+			}
+		}
+		first = false
+		var top *frame
+		if len(stack) > 0 {
+			top = stack[len(stack)-1]
+		}
+		if top != nil && top.obj && top.key {
+			if d, ok := tok.(stdjson.Delim); ok && d == '}' {
+				stack = stack[:len(stack)-1]
+				continue
+			}
+			k := tok.(string)
+			if top.keys[k] {
+				return false
+			}
+			top.keys[k] = true
+			top.key = false
+			continue
+		}
+		if top != nil && top.obj {
+			top.key = true
+		}
+		switch tok {
+		case stdjson.Delim('{'):
+			stack = append(stack, &frame{obj: true, keys: map[string]bool{}, key: true})
+		case stdjson.Delim('['):
+			stack = append(stack, &frame{})
+		case stdjson.Delim(']'), stdjson.Delim('}'):
+			stack = stack[:len(stack)-1]
+		}
+		if len(stack) > maxJSONDepth {
+			return false
+		}
+	}
+}
+
+var jsonSeeds = []string{
+	`{}`, ` { "a" : 1 } `, `{"a":1,"a":2}`, `{"a":{"b":1,"b":2}}`, `{"a":[{"x":1},{"x":1,"x":2}]}`,
+	`{"\u0061":1,"a":2}`, `{"a":"\ud83d\ude80","b":"\u00e9"}`, `{"a":-0.5e+10,"b":1E3,"c":0}`, `{"a":01}`,
+	`{"a":1.}`, `{"a":.5}`, `{"a":"\x"}`, "{\"a\":\"\x01\"}", "{\"a\":\"\xff\"}", `[1]`, `"s"`, `null`,
+	`{"a":true,"b":false,"c":null}`, `{"a":tru}`, `{"a":1}x`, `{"a":1}{}`, `{"a" 1}`, `{"a":1,}`, `{,}`,
+	`{"a":[1,2,]}`, `{"a":[]}`, strings.Repeat(`{"a":`, 40) + `1` + strings.Repeat(`}`, 40),
+	`{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k13":13,"k1":0}`,
+	`{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k\u0031":0}`,
+}
+
+func TestStrictJSON(t *testing.T) {
+	for _, s := range jsonSeeds {
+		if got, want := strictObject([]byte(s)), refStrictObject([]byte(s)); got != want {
+			t.Errorf("%s: reader %v, reference %v", s, got, want)
+		}
+	}
+}
+
+// FuzzStrictJSON compares the reader with encoding/json plus the added rules.
+func FuzzStrictJSON(f *testing.F) {
+	for _, s := range jsonSeeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := strictObject([]byte(s)), refStrictObject([]byte(s)); got != want {
+			t.Fatalf("%q: reader %v, reference %v", s, got, want)
+		}
+	})
+}
+
+// FuzzAppendPython: re-encoding a JSON string as Python does keeps its value
+// and yields printable ASCII only.
+func FuzzAppendPython(f *testing.F) {
+	for _, s := range []string{"", "plain", "Zoë", "🚀", "\u2028", "a\"b\\c/", "\x00\x1f\x7f\b\f\n\r\t", "<&>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		if !utf8.ValidString(s) {
+			return
+		}
+		in, _ := stdjson.Marshal(map[string]string{"k": s})
+		out := appendPython(nil, in)
+		for _, c := range out {
+			if c < 0x20 || c > 0x7e {
+				t.Fatalf("%q: byte %#x in %s", s, c, out)
+			}
+		}
+		var back map[string]string
+		if err := stdjson.Unmarshal(out, &back); err != nil || back["k"] != s {
+			t.Fatalf("%q -> %s -> %q, %v", s, out, back["k"], err)
+		}
+	})
+}
