@@ -174,6 +174,7 @@ type scratch struct {
 	sig     []byte // decoded signature
 	hdr     []byte // decoded header
 	rnd     [3 * idLen]byte
+	fam     [64]byte      // base64url family id of the pair being signed
 	enc     *json.Encoder // writes into payload
 }
 

@@ -406,3 +406,52 @@ func TestClose(t *testing.T) {
 		t.Errorf("CheckAccess after Close: %v", err)
 	}
 }
+
+func TestRefresh(t *testing.T) {
+	clk := newClock()
+	iss := newIssuer(t, clk, issuer.Config{})
+	first, err := iss.CreateTokens(ctx, User{Sub: "a"}, User{Sub: "r1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Add(time.Minute)
+	var seen User
+	next, err := iss.Refresh(ctx, first.Refresh, func(old User) (User, User, error) {
+		seen = old
+		return User{Sub: "a2"}, User{Sub: "r2"}, nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seen.Sub != "r1" {
+		t.Errorf("next got %+v, want the old refresh payload", seen)
+	}
+	a, acl, err := iss.CheckAccessClaims(ctx, next.Access)
+	if err != nil || a.Sub != "a2" {
+		t.Fatalf("new access token: %+v, %v", a, err)
+	}
+	_, old, _ := iss.CheckRefreshClaims(ctx, first.Refresh)
+	if acl.Family != old.Family || !acl.IssuedAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("new pair: family %q (old %q), iat %v", acl.Family, old.Family, acl.IssuedAt)
+	}
+	if _, err := iss.Refresh(ctx, first.Access, func(User) (User, User, error) { return User{}, User{}, nil }); !errors.Is(err, issuer.ErrTokenType) {
+		t.Errorf("refresh with an access token: %v", err)
+	}
+	boom := errors.New("user deleted")
+	if _, err := iss.Refresh(ctx, first.Refresh, func(User) (User, User, error) { return User{}, User{}, boom }); !errors.Is(err, boom) {
+		t.Errorf("error of next: %v", err)
+	}
+	if _, err := iss.Refresh(ctx, first.Refresh, func(User) (User, User, error) { return User{}, User{Sub: "x"}, nil }); !errors.Is(err, issuer.ErrInvalidPayload) {
+		t.Errorf("invalid new payload: %v", err)
+	}
+	// A family read from a token is escaped when written again.
+	odd := forgeHS256(`{"alg":"HS256","kid":"k1","typ":"rt+jwt"}`,
+		fmt.Sprintf(`{"iat":%d,"exp":%d,"jti":"j","fam":"a\"b","sub":"s"}`, t0.Unix(), t0.Unix()+3600), secret32)
+	tokens, err := iss.Refresh(ctx, odd, func(User) (User, User, error) { return User{Sub: "s"}, User{Sub: "s"}, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, cl, err := iss.CheckAccessClaims(ctx, tokens.Access); err != nil || cl.Family != `a"b` {
+		t.Fatalf("family %q, %v", cl.Family, err)
+	}
+}

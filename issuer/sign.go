@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"sync"
 	"time"
+	"unsafe"
 )
 
 // idLen is the size of a token id (jti) or family id: 128 random bits.
@@ -21,16 +22,21 @@ const idLen = 16
 // (and have no validate tags, or check themselves with PayloadValidator), it
 // allocates nothing.
 func (i *Issuer[A, R]) SignPair(p *Pair, access A, refresh R) error {
+	return i.signPairIn(p, access, refresh, "")
+}
+
+// signPairIn signs a pair in family fam (base64url), or in a new family when
+// fam is empty.
+func (i *Issuer[A, R]) signPairIn(p *Pair, access A, refresh R, fam string) error {
 	pa, pr := i.access.get(), i.refresh.get()
 	*pa, *pr = access, refresh
-	err := i.signPair(p, pa, pr, nil)
+	err := i.signPair(p, pa, pr, fam)
 	i.access.put(pa)
 	i.refresh.put(pr)
 	return err
 }
 
-// signPair signs both tokens; fam nil starts a new family.
-func (i *Issuer[A, R]) signPair(p *Pair, pa *A, pr *R, fam []byte) error {
+func (i *Issuer[A, R]) signPair(p *Pair, pa *A, pr *R, fam string) error {
 	if i.closed.Load() {
 		return ErrClosed
 	}
@@ -46,21 +52,24 @@ func (i *Issuer[A, R]) signPair(p *Pair, pa *A, pr *R, fam []byte) error {
 	if err != nil {
 		return err
 	}
-	if fam == nil {
-		fam = ids[2*idLen:]
+	famID := sc.fam[:0]
+	if fam == "" {
+		famID = base64.RawURLEncoding.AppendEncode(famID, ids[2*idLen:])
+	} else {
+		famID = append(famID, fam...)
 	}
 	r, now := i.ring.Load(), i.cfg.Now()
 	payload, err := i.access.encode(pa, sc)
 	if err != nil {
 		return err
 	}
-	if p.Access, err = i.signToken(p.Access[:0], r.signing, Access, now, ids[:idLen], fam, payload, sc); err != nil {
+	if p.Access, err = i.signToken(p.Access[:0], r.signing, Access, now, ids[:idLen], famID, payload, sc); err != nil {
 		return err
 	}
 	if payload, err = i.refresh.encode(pr, sc); err != nil {
 		return err
 	}
-	p.Refresh, err = i.signToken(p.Refresh[:0], r.signing, Refresh, now, ids[idLen:2*idLen], fam, payload, sc)
+	p.Refresh, err = i.signToken(p.Refresh[:0], r.signing, Refresh, now, ids[idLen:2*idLen], famID, payload, sc)
 	return err
 }
 
@@ -93,13 +102,30 @@ func signOne[P any](c *core, dst []byte, cd *codec[P], payload P, t TokenType) (
 	}
 	var fam []byte
 	if t == Refresh {
-		fam = ids[idLen:]
+		fam = base64.RawURLEncoding.AppendEncode(sc.fam[:0], ids[idLen:])
 	}
 	js, err := cd.encode(pp, sc)
 	if err != nil {
 		return dst, err
 	}
 	return c.signToken(dst, c.ring.Load().signing, t, c.cfg.Now(), ids[:idLen], fam, js, sc)
+}
+
+// Refresh checks a refresh token and issues a new pair in the same family:
+// next maps the old refresh payload to the payloads of the new pair. The old
+// refresh token stays valid until it expires; rotation and reuse detection
+// are added on top of this by the store.
+func (i *Issuer[A, R]) Refresh(ctx context.Context, token string, next func(old R) (A, R, error)) (Tokens, error) {
+	var cl Claims
+	old, err := check(&i.core, ctx, token, Refresh, i.refresh, &cl)
+	if err != nil {
+		return Tokens{}, err
+	}
+	a, r, err := next(old)
+	if err != nil {
+		return Tokens{}, err
+	}
+	return i.createTokens(a, r, cl.Family)
 }
 
 // pairBufs backs CreateTokens: the two tokens, then both in one buffer so that
@@ -115,9 +141,13 @@ var pairPool = sync.Pool{New: func() any { return new(pairBufs) }}
 // refresh token, as quick_jwt's create_jwt_tokens does. The two tokens share
 // a new family.
 func (i *Issuer[A, R]) CreateTokens(ctx context.Context, access A, refresh R) (Tokens, error) {
+	return i.createTokens(access, refresh, "")
+}
+
+func (i *Issuer[A, R]) createTokens(access A, refresh R, fam string) (Tokens, error) {
 	b := pairPool.Get().(*pairBufs)
 	defer pairPool.Put(b)
-	if err := i.SignPair(&b.p, access, refresh); err != nil {
+	if err := i.signPairIn(&b.p, access, refresh, fam); err != nil {
 		return Tokens{}, err
 	}
 	b.joined = append(append(b.joined[:0], b.p.Access...), b.p.Refresh...)
@@ -188,11 +218,12 @@ func (c *core) signToken(dst []byte, k *ringKey, t TokenType, now time.Time, jti
 		cl = strconv.AppendInt(cl, now.Add(ttl).Unix(), 10)
 		cl = append(cl, `,"jti":"`...)
 		cl = base64.RawURLEncoding.AppendEncode(cl, jti)
-		if fam != nil {
-			cl = append(cl, `","fam":"`...)
-			cl = base64.RawURLEncoding.AppendEncode(cl, fam)
-		}
 		cl = append(cl, '"')
+		if fam != nil {
+			// A family read from a token is escaped like any string.
+			cl = append(cl, `,"fam":`...)
+			cl = appendString(cl, unsafe.String(unsafe.SliceData(fam), len(fam)), false)
+		}
 		if inner := trimWS(payload[1 : len(payload)-1]); len(inner) > 0 {
 			cl = append(cl, ',')
 			cl = append(cl, inner...)
