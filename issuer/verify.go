@@ -60,7 +60,10 @@ func (c *core) Revoke(ctx context.Context, token string) error {
 	if !cl.ExpiresAt.After(c.cfg.Now()) {
 		return nil
 	}
-	return c.store.Revoke(ctx, cl.ID, cl.ExpiresAt)
+	if err := c.store.Revoke(ctx, cl.ID, cl.ExpiresAt); err != nil {
+		return fmt.Errorf("%w: %v", ErrStore, err)
+	}
+	return nil
 }
 
 func check[P any](c *core, ctx context.Context, token string, want TokenType, cd *codec[P], out *Claims) (P, error) {

@@ -294,4 +294,7 @@ func TestStoreFailureFailsClosed(t *testing.T) {
 	if !errors.Is(err, issuer.ErrStore) || errors.Is(err, issuer.ErrInvalidToken) {
 		t.Fatalf("err = %v, want ErrStore and not ErrInvalidToken (the token may be fine)", err)
 	}
+	if err := iss.Revoke(ctx, tok); !errors.Is(err, issuer.ErrStore) {
+		t.Fatalf("Revoke with the store down: %v, want ErrStore", err)
+	}
 }
