@@ -6,6 +6,10 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
 .PHONY: test lint unit fuzz bench run build
 
+## run: the service on 127.0.0.1:8080 with the embedded defaults (config.yaml).
+run:
+	$(GO) run .
+
 ## test: formatting, go vet, staticcheck, then every test under the race detector.
 test: lint unit
 
@@ -31,5 +35,6 @@ fuzz:
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) ./issuer/
 
+## build: the service binary, ./quickjwt.
 build:
-	$(GO) build ./...
+	$(GO) build -o quickjwt .

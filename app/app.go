@@ -240,6 +240,13 @@ func (j *JWT[A, R]) Refresh(c *fiber.Ctx, next func(old R) (A, R, error)) (issue
 	if err != nil {
 		return issuer.Tokens{}, err
 	}
+	return j.RefreshWith(c, tok, next)
+}
+
+// RefreshWith is Refresh for a refresh token the handler found itself, such
+// as in a JSON body. Such a token is not cookie-authenticated, so no CSRF
+// header is needed.
+func (j *JWT[A, R]) RefreshWith(c *fiber.Ctx, tok string, next func(old R) (A, R, error)) (issuer.Tokens, error) {
 	t, err := j.iss.Refresh(c.UserContext(), tok, next)
 	if err != nil {
 		return t, err
@@ -483,7 +490,7 @@ func (j *JWT[A, R]) clearCookies(c *fiber.Ctx) {
 	}
 }
 
-// fail answers the request with err's problem response.
+// fail answers the request with the configured ErrorHandler.
 func (j *JWT[A, R]) fail(c *fiber.Ctx, err error) error {
-	return writeProblem(c, err, j.cfg.Realm, j.cfg.Logger)
+	return j.cfg.ErrorHandler(c, err)
 }

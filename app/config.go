@@ -99,6 +99,10 @@ type Config struct {
 	// Realm is written in WWW-Authenticate challenges. Optional. Default: "".
 	Realm string
 
+	// ErrorHandler answers a request whose check failed (401, 403, 503).
+	// Optional. Default: the problem response of app.ErrorHandler(Logger).
+	ErrorHandler fiber.ErrorHandler
+
 	// Logger receives internal errors (5xx); clients only see a generic
 	// message. Optional. Default: a logger that discards.
 	Logger *slog.Logger
@@ -162,6 +166,9 @@ func (c Config) withDefaults(accessTTL, refreshTTL time.Duration) (Config, error
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.ErrorHandler == nil {
+		c.ErrorHandler = problemHandler(c.Realm, c.Logger)
 	}
 	var errs []error
 	for _, s := range c.Lookup {

@@ -51,10 +51,14 @@ func StatusFor(err error) int {
 // only. Set it as fiber.Config.ErrorHandler so that the errors of
 // CreateTokens and friends reach clients as 400 with per-field details.
 func ErrorHandler(log *slog.Logger) fiber.ErrorHandler {
+	return problemHandler("", log)
+}
+
+func problemHandler(realm string, log *slog.Logger) fiber.ErrorHandler {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return func(c *fiber.Ctx, err error) error { return writeProblem(c, err, "", log) }
+	return func(c *fiber.Ctx, err error) error { return writeProblem(c, err, realm, log) }
 }
 
 // tokenReasons are the reasons a 401 names, most specific first. They are
@@ -83,8 +87,8 @@ func reason(err error) string {
 func writeProblem(c *fiber.Ctx, err error, realm string, log *slog.Logger) error {
 	status := StatusFor(err)
 	p := Problem{Type: "about:blank", Title: http.StatusText(status), Status: status}
-	switch status {
-	case fiber.StatusUnauthorized:
+	switch {
+	case status == fiber.StatusUnauthorized && errors.Is(err, issuer.ErrInvalidToken):
 		p.Detail = reason(err)
 		challenge := "Bearer"
 		if realm != "" {
@@ -98,9 +102,9 @@ func writeProblem(c *fiber.Ctx, err error, realm string, log *slog.Logger) error
 			challenge += ` error="invalid_token", error_description="` + p.Detail + `"`
 		}
 		c.Set(fiber.HeaderWWWAuthenticate, challenge)
-	case fiber.StatusForbidden:
+	case status == fiber.StatusForbidden && errors.Is(err, ErrCSRF):
 		p.Detail = "the CSRF token is missing or does not match its cookie"
-	case fiber.StatusBadRequest:
+	case status == fiber.StatusBadRequest:
 		var pe *issuer.PayloadError
 		var fe *fiber.Error
 		switch {
@@ -112,7 +116,7 @@ func writeProblem(c *fiber.Ctx, err error, realm string, log *slog.Logger) error
 		case errors.As(err, &fe):
 			p.Detail = fe.Message
 		}
-	case fiber.StatusServiceUnavailable:
+	case status == fiber.StatusServiceUnavailable && errors.Is(err, issuer.ErrStore):
 		p.Detail = "the token store is unavailable; try again"
 		logErr(c, log, status, err)
 	default:
@@ -140,5 +144,6 @@ func logErr(c *fiber.Ctx, log *slog.Logger, status int, err error) {
 		ctx = context.Background()
 	}
 	log.LogAttrs(ctx, slog.LevelError, "request failed",
-		slog.Int("status", status), slog.String("method", c.Method()), slog.String("path", c.Path()), slog.Any("err", err))
+		slog.Int("status", status), slog.String("method", c.Method()), slog.String("path", c.Path()),
+		slog.String("request_id", c.GetRespHeader(fiber.HeaderXRequestID)), slog.Any("err", err))
 }

@@ -29,16 +29,16 @@ type Pair struct {
 
 // Claims are the registered claims of a checked token.
 type Claims struct {
-	Type      TokenType
-	KeyID     string    // kid header
-	Issuer    string    // iss
-	Subject   string    // sub, when the payload has one
-	Audience  []string  // aud, as a list even when the token has one string
-	ID        string    // jti
-	Family    string    // fam: the refresh family a pair belongs to
-	IssuedAt  time.Time // iat; zero when absent
-	NotBefore time.Time // nbf; zero when absent
-	ExpiresAt time.Time // exp; zero when absent
+	Type      TokenType `json:"typ"`           // from the typ header
+	KeyID     string    `json:"kid"`           // kid header
+	Issuer    string    `json:"iss,omitempty"` // iss
+	Subject   string    `json:"sub,omitempty"` // sub, when the payload has one
+	Audience  []string  `json:"aud,omitempty"` // aud, as a list even when the token has one string
+	ID        string    `json:"jti,omitempty"` // jti
+	Family    string    `json:"fam,omitempty"` // fam: the refresh family a pair belongs to
+	IssuedAt  time.Time `json:"iat"`           // iat; zero when absent
+	NotBefore time.Time `json:"nbf"`           // nbf; zero when absent
+	ExpiresAt time.Time `json:"exp"`           // exp; zero when absent
 }
 
 // Issuer creates and checks typed token pairs: access tokens carrying a

@@ -128,6 +128,25 @@ func TestRegisteredClaims(t *testing.T) {
 	}
 }
 
+// A token lives at least its TTL: exp rounds up to the next whole second.
+func TestExpiryRoundsUp(t *testing.T) {
+	clk := newClock()
+	clk.Add(900 * time.Millisecond)
+	iss := newIssuer(t, clk, issuer.Config{AccessTTL: time.Second})
+	tok, err := iss.CreateAccessToken(ctx, User{Sub: "u"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl := decodeSeg(t, tok, 1)
+	if cl["iat"] != float64(t0.Unix()) || cl["exp"] != float64(t0.Unix()+2) {
+		t.Fatalf("iat %v exp %v at %v with a 1s TTL", cl["iat"], cl["exp"], clk.Now())
+	}
+	clk.Add(999 * time.Millisecond)
+	if _, err := iss.CheckAccess(ctx, tok); err != nil {
+		t.Fatalf("within its TTL: %v", err)
+	}
+}
+
 func TestJTIUnique(t *testing.T) {
 	iss := newIssuer(t, nil, issuer.Config{})
 	seen := map[any]bool{}
@@ -453,5 +472,57 @@ func TestRefresh(t *testing.T) {
 	}
 	if _, cl, err := iss.CheckAccessClaims(ctx, tokens.Access); err != nil || cl.Family != `a"b` {
 		t.Fatalf("family %q, %v", cl.Family, err)
+	}
+}
+
+// rawClaims is a payload that reads and writes its own JSON, as a service
+// with claims declared at run time has.
+type rawClaims struct{ raw []byte }
+
+func (r *rawClaims) AppendJSON(dst []byte) []byte { return append(dst, r.raw...) }
+func (r *rawClaims) UnmarshalJSON(b []byte) error {
+	r.raw = append([]byte(nil), b...)
+	return nil
+}
+
+func TestOwnJSONPayloadGetsOnlyItsMembers(t *testing.T) {
+	iss, err := issuer.New[rawClaims, rawClaims](issuer.Config{Keys: issuer.KeySet{Signing: mustHMAC(t, "k1", secret32)},
+		Issuer: "me", Audience: "api"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer iss.Close()
+	in := rawClaims{[]byte(`{"sub":"alice","role":"admin","n":[1,{"exp":2}]}`)}
+	tokens, err := iss.CreateTokens(ctx, in, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := iss.CheckAccess(ctx, tokens.Access)
+	if err != nil || string(got.raw) != string(in.raw) {
+		t.Fatalf("decoded %s, %v; want %s", got.raw, err, in.raw)
+	}
+	// So a refresh can hand the old payload on as it is.
+	next, err := iss.Refresh(ctx, tokens.Refresh, func(old rawClaims) (rawClaims, rawClaims, error) { return old, old, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := iss.CheckAccess(ctx, next.Access); err != nil || string(got.raw) != string(in.raw) {
+		t.Fatalf("after refresh %s, %v", got.raw, err)
+	}
+}
+
+func TestLookupMember(t *testing.T) {
+	obj := []byte(`{"sub":"alice", "n": 1.5 ,"nested":{"role":"x"},"list":[1,2],"esc":"a\"b"}`)
+	for _, tc := range []struct{ name, want string }{
+		{"sub", `"alice"`}, {"n", `1.5`}, {"nested", `{"role":"x"}`}, {"list", `[1,2]`}, {"esc", `"a\"b"`},
+		{"role", ""}, {"missing", ""},
+	} {
+		v, ok := issuer.LookupMember(obj, tc.name)
+		if string(v) != tc.want || ok != (tc.want != "") {
+			t.Errorf("%s: %q %v, want %q", tc.name, v, ok, tc.want)
+		}
+	}
+	if _, ok := issuer.LookupMember([]byte(`["sub"]`), "sub"); ok {
+		t.Error("found a member in an array")
 	}
 }

@@ -146,11 +146,15 @@ type codec[P any] struct {
 	hook     bool // *P implements PayloadValidator
 	appender bool // *P implements JSONAppender
 	custom   bool // P writes its own JSON: its keys are checked per token
+	ownDec   bool // P reads its own JSON: it gets only its own members
 	compat   bool
 	holders  sync.Pool // *P, so that payloads passed by value need not escape
 }
 
-var marshalerType = reflect.TypeFor[json.Marshaler]()
+var (
+	marshalerType   = reflect.TypeFor[json.Marshaler]()
+	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+)
 
 func newCodec[P any](v *validator.Validate, compat bool) (*codec[P], error) {
 	t := reflect.TypeFor[P]()
@@ -166,6 +170,7 @@ func newCodec[P any](v *validator.Validate, compat bool) (*codec[P], error) {
 		compat:   compat,
 	}
 	c.custom = c.appender || pt.Implements(marshalerType)
+	c.ownDec = pt.Implements(unmarshalerType) && !compat
 	c.holders.New = func() any { return new(P) }
 	if !compat && !c.custom {
 		var errs []error
@@ -273,6 +278,39 @@ func (c *codec[P]) encode(p *P, sc *scratch) ([]byte, error) {
 	return sc.payload, nil
 }
 
+// payloadMembers appends to dst the object claims (valid, checked JSON)
+// without the registered claims the issuer writes.
+func payloadMembers(dst, claims []byte) []byte {
+	dst = append(dst, '{')
+	s := scanner{b: claims}
+	it := topObject(&s)
+	for it.next() {
+		if isReserved(it.key()) {
+			continue
+		}
+		if len(dst) > 1 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, claims[it.ks-1:it.ve]...) // "key" ... value, white space and all
+	}
+	return append(dst, '}')
+}
+
+// LookupMember returns the raw JSON value of the member name of the JSON
+// object obj, such as the payload JSON an UnmarshalJSON method receives. It
+// does not decode escapes in member names. ok is false when there is no such
+// member or obj is not a JSON object.
+func LookupMember(obj []byte, name string) (value []byte, ok bool) {
+	s := scanner{b: obj}
+	it := topObject(&s)
+	for it.next() {
+		if string(it.key()) == name {
+			return it.val(), true
+		}
+	}
+	return nil, false
+}
+
 // checkPayloadJSON checks the output of a payload's own encoder: one JSON
 // object without duplicate keys and, unless compat, without reserved claims.
 func checkPayloadJSON(b []byte, compat bool) error {
@@ -293,8 +331,14 @@ func checkPayloadJSON(b []byte, compat bool) error {
 	return nil
 }
 
-// decode fills p from the claims JSON of a checked token.
-func (c *codec[P]) decode(data []byte, p *P) error {
+// decode fills p from the claims JSON of a checked token. A payload type with
+// its own UnmarshalJSON gets only its own members, without the registered
+// claims the issuer writes, as its AppendJSON wrote them; sc holds the copy.
+func (c *codec[P]) decode(data []byte, p *P, sc *scratch) error {
+	if c.ownDec {
+		data = payloadMembers(sc.payload[:0], data)
+		sc.payload = data
+	}
 	if err := json.UnmarshalNoEscape(data, p); err != nil {
 		return newPayloadError(fmt.Errorf("claims do not fit the payload type: %w", err), true)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"crypto/rsa"
 	"encoding/base64"
+	"fmt"
 	"hash"
 	"sync"
 
@@ -36,6 +37,19 @@ func (t TokenType) String() string {
 		return typNames[t]
 	}
 	return "unknown"
+}
+
+// MarshalText writes the typ header value, so Claims marshal readably.
+func (t TokenType) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
+
+// UnmarshalText reads what MarshalText writes.
+func (t *TokenType) UnmarshalText(b []byte) error {
+	v := parseTyp(b, true)
+	if v == numTypes {
+		return fmt.Errorf("issuer: unknown token type %q", b)
+	}
+	*t = v
+	return nil
 }
 
 // ring is a KeySet compiled for use: signers, verifiers, pooled HMAC states and

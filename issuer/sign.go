@@ -215,7 +215,7 @@ func (c *core) signToken(dst []byte, k *ringKey, t TokenType, now time.Time, jti
 		cl = append(cl, `,"nbf":`...)
 		cl = strconv.AppendInt(cl, iat, 10)
 		cl = append(cl, `,"exp":`...)
-		cl = strconv.AppendInt(cl, now.Add(ttl).Unix(), 10)
+		cl = strconv.AppendInt(cl, expiry(now, ttl), 10)
 		cl = append(cl, `,"jti":"`...)
 		cl = base64.RawURLEncoding.AppendEncode(cl, jti)
 		cl = append(cl, '"')
@@ -238,6 +238,16 @@ func (c *core) signToken(dst []byte, k *ringKey, t TokenType, now time.Time, jti
 	input := dst[start:]
 	dst = append(dst, '.')
 	return k.appendSignature(dst, input)
+}
+
+// expiry is now+ttl in whole seconds, rounded up, so that a token lives at
+// least its TTL even though NumericDates drop the fraction of a second.
+func expiry(now time.Time, ttl time.Duration) int64 {
+	end := now.Add(ttl)
+	if end.Nanosecond() != 0 {
+		return end.Unix() + 1
+	}
+	return end.Unix()
 }
 
 func trimWS(b []byte) []byte {

@@ -75,7 +75,7 @@ func check[P any](c *core, ctx context.Context, token string, want TokenType, cd
 		return zero, err
 	}
 	p := cd.get()
-	err = cd.decode(cl, p) // copies cl, so sc can go back now
+	err = cd.decode(cl, p, sc) // copies what it keeps, so sc can go back now
 	c.putScratch(sc)
 	if err == nil {
 		err = cd.validate(p, true)
