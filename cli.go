@@ -170,8 +170,7 @@ func cmdToken(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(stdout).Encode(tokenResponse{Access: t.Access, Refresh: t.Refresh, TokenType: "Bearer",
-		ExpiresIn: int64(cfg.Issuer.AccessTTL.Seconds()), RefreshExpiresIn: int64(cfg.Issuer.RefreshTTL.Seconds())})
+	return json.NewEncoder(stdout).Encode(newTokenResponse(t, cfg.Issuer))
 }
 
 func cmdVerify(ctx context.Context, args, environ []string, stdin io.Reader, stdout, stderr io.Writer) error {

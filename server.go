@@ -201,13 +201,17 @@ type tokenResponse struct {
 	RefreshExpiresIn int64  `json:"refresh_expires_in"`
 }
 
+func newTokenResponse(t issuer.Tokens, cfg IssuerConfig) tokenResponse {
+	return tokenResponse{
+		Access: t.Access, Refresh: t.Refresh, TokenType: "Bearer",
+		ExpiresIn:        int64(cfg.AccessTTL / time.Second),
+		RefreshExpiresIn: int64(cfg.RefreshTTL / time.Second),
+	}
+}
+
 func (s *server) respondTokens(c *fiber.Ctx, t issuer.Tokens) error {
 	c.Set(fiber.HeaderCacheControl, "no-store") // RFC 6749 section 5.1
-	return c.JSON(tokenResponse{
-		Access: t.Access, Refresh: t.Refresh, TokenType: "Bearer",
-		ExpiresIn:        int64(s.cfg.Issuer.AccessTTL / time.Second),
-		RefreshExpiresIn: int64(s.cfg.Issuer.RefreshTTL / time.Second),
-	})
+	return c.JSON(newTokenResponse(t, s.cfg.Issuer))
 }
 
 var errJSONBody = fiber.NewError(fiber.StatusUnsupportedMediaType, "the body must be JSON (Content-Type: application/json)")

@@ -112,56 +112,49 @@ func (j *JWT[A, R]) CreateRefreshToken(c *fiber.Ctx, refresh R) (string, error) 
 // the typed payload; a missing or invalid token is answered with 401, a
 // cookie-authenticated unsafe request without the CSRF header with 403.
 func (j *JWT[A, R]) Access(h func(c *fiber.Ctx, access A) error) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		a, err := j.checkAccess(c, nil)
-		if err != nil {
-			return j.fail(c, err)
-		}
-		return h(c, a)
-	}
+	return required(j, j.checkAccess, h)
 }
 
 // AccessOptional wraps a handler that takes an access token if there is one:
 // it gets nil when the token is missing, and also when it is invalid (as in
 // quick_jwt) unless Config.StrictOptional makes that a 401.
 func (j *JWT[A, R]) AccessOptional(h func(c *fiber.Ctx, access *A) error) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		a, err := j.checkAccess(c, nil)
-		if err != nil {
-			if j.optionalMiss(err) {
-				return h(c, nil)
-			}
-			return j.fail(c, err)
-		}
-		return h(c, &a)
-	}
+	return optional(j, j.checkAccess, h)
 }
 
 // Refreshing wraps a handler that needs a valid refresh token; see Access.
 // To issue a new pair from it, use JWT.Refresh or RefreshHandler instead,
 // which also continue the token's family.
 func (j *JWT[A, R]) Refreshing(h func(c *fiber.Ctx, refresh R) error) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		r, err := j.checkRefresh(c, nil)
-		if err != nil {
-			return j.fail(c, err)
-		}
-		return h(c, r)
-	}
+	return required(j, j.checkRefresh, h)
 }
 
 // RefreshingOptional wraps a handler that takes a refresh token if there is
 // one; see AccessOptional.
 func (j *JWT[A, R]) RefreshingOptional(h func(c *fiber.Ctx, refresh *R) error) fiber.Handler {
+	return optional(j, j.checkRefresh, h)
+}
+
+func required[A, R, P any](j *JWT[A, R], check func(*fiber.Ctx) (P, error), h func(*fiber.Ctx, P) error) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		r, err := j.checkRefresh(c, nil)
+		p, err := check(c)
 		if err != nil {
-			if j.optionalMiss(err) {
-				return h(c, nil)
-			}
 			return j.fail(c, err)
 		}
-		return h(c, &r)
+		return h(c, p)
+	}
+}
+
+func optional[A, R, P any](j *JWT[A, R], check func(*fiber.Ctx) (P, error), h func(*fiber.Ctx, *P) error) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		p, err := check(c)
+		switch {
+		case err == nil:
+			return h(c, &p)
+		case j.optionalMiss(err):
+			return h(c, nil)
+		}
+		return j.fail(c, err)
 	}
 }
 
@@ -169,39 +162,28 @@ func (j *JWT[A, R]) RefreshingOptional(h func(c *fiber.Ctx, refresh *R) error) f
 // as Access does and leaves the payload and claims for AccessPayload and
 // AccessClaims. Storing them costs one allocation per request that the Access
 // wrapper does not.
-func (j *JWT[A, R]) RequireAccess() fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		if j.cfg.Next != nil && j.cfg.Next(c) {
-			return c.Next()
-		}
-		v := new(checked[A])
-		a, err := j.checkAccess(c, &v.claims)
-		if err != nil {
-			return j.fail(c, err)
-		}
-		v.payload = a
-		c.Locals(j.key, v)
-		return c.Next()
-	}
-}
+func (j *JWT[A, R]) RequireAccess() fiber.Handler { return j.accessMiddleware(false) }
 
 // OptionalAccess is RequireAccess that lets requests without a (valid) token
 // through, as AccessOptional does.
-func (j *JWT[A, R]) OptionalAccess() fiber.Handler {
+func (j *JWT[A, R]) OptionalAccess() fiber.Handler { return j.accessMiddleware(true) }
+
+func (j *JWT[A, R]) accessMiddleware(optional bool) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if j.cfg.Next != nil && j.cfg.Next(c) {
 			return c.Next()
 		}
+		tok, err := j.token(c, j.cfg.Access.Name)
 		v := new(checked[A])
-		a, err := j.checkAccess(c, &v.claims)
-		if err != nil {
-			if j.optionalMiss(err) {
-				return c.Next()
-			}
+		if err == nil {
+			v.payload, v.claims, err = j.iss.CheckAccessClaims(c.UserContext(), tok)
+		}
+		switch {
+		case err == nil:
+			c.Locals(j.key, v)
+		case !optional || !j.optionalMiss(err):
 			return j.fail(c, err)
 		}
-		v.payload = a
-		c.Locals(j.key, v)
 		return c.Next()
 	}
 }
@@ -233,10 +215,7 @@ func (j *JWT[A, R]) AccessClaims(c *fiber.Ctx) (issuer.Claims, bool) {
 // payloads from the old refresh payload, issues the new pair in the same
 // family, sets its cookies and returns it.
 func (j *JWT[A, R]) Refresh(c *fiber.Ctx, next func(old R) (A, R, error)) (issuer.Tokens, error) {
-	tok, fromCookie, err := j.lookup(c, j.cfg.Refresh.Name)
-	if err == nil {
-		err = j.checkCSRF(c, fromCookie)
-	}
+	tok, err := j.token(c, j.cfg.Refresh.Name)
 	if err != nil {
 		return issuer.Tokens{}, err
 	}
@@ -329,38 +308,32 @@ func (j *JWT[A, R]) LogoutHandler() fiber.Handler {
 
 // --- internals ---
 
-func (j *JWT[A, R]) checkAccess(c *fiber.Ctx, claims *issuer.Claims) (A, error) {
-	tok, fromCookie, err := j.lookup(c, j.cfg.Access.Name)
-	if err == nil {
-		err = j.checkCSRF(c, fromCookie)
-	}
+func (j *JWT[A, R]) checkAccess(c *fiber.Ctx) (A, error) {
+	tok, err := j.token(c, j.cfg.Access.Name)
 	if err != nil {
 		var zero A
 		return zero, err
 	}
-	if claims != nil {
-		a, cl, err := j.iss.CheckAccessClaims(c.UserContext(), tok)
-		*claims = cl
-		return a, err
-	}
 	return j.iss.CheckAccess(c.UserContext(), tok)
 }
 
-func (j *JWT[A, R]) checkRefresh(c *fiber.Ctx, claims *issuer.Claims) (R, error) {
-	tok, fromCookie, err := j.lookup(c, j.cfg.Refresh.Name)
-	if err == nil {
-		err = j.checkCSRF(c, fromCookie)
-	}
+func (j *JWT[A, R]) checkRefresh(c *fiber.Ctx) (R, error) {
+	tok, err := j.token(c, j.cfg.Refresh.Name)
 	if err != nil {
 		var zero R
 		return zero, err
 	}
-	if claims != nil {
-		r, cl, err := j.iss.CheckRefreshClaims(c.UserContext(), tok)
-		*claims = cl
-		return r, err
-	}
 	return j.iss.CheckRefresh(c.UserContext(), tok)
+}
+
+// token finds the request's token of the type whose cookie is named cookie,
+// and checks CSRF when the cookie authenticates an unsafe request.
+func (j *JWT[A, R]) token(c *fiber.Ctx, cookie string) (string, error) {
+	tok, fromCookie, err := j.lookup(c, cookie)
+	if err == nil {
+		err = j.checkCSRF(c, fromCookie)
+	}
+	return tok, err
 }
 
 // optionalMiss reports whether an optional check lets the handler run

@@ -57,6 +57,15 @@ type objIter struct {
 // key returns the raw key of the current member.
 func (it *objIter) key() []byte { return it.s.b[it.ks:it.ke] }
 
+// name returns the current member's key with its escapes decoded (which
+// allocates only when it has some).
+func (it *objIter) name() []byte {
+	if it.esc {
+		return unescape(nil, it.key())
+	}
+	return it.key()
+}
+
 // val returns the raw value of the current member.
 func (it *objIter) val() []byte { return it.s.b[it.vs:it.ve] }
 

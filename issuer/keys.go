@@ -193,17 +193,11 @@ func HMACKeyFromFile(kid string, alg Algorithm, path string) (Key, error) {
 // PKCS #1 ("RSA PRIVATE KEY"), PKCS #8 ("PRIVATE KEY") or SEC 1
 // ("EC PRIVATE KEY") form, and checks that it suits alg.
 func ParsePrivateKeyPEM(kid string, alg Algorithm, data []byte) (Key, error) {
-	if err := checkKID(kid); err != nil {
+	block, err := decodePEM(kid, data)
+	if err != nil {
 		return Key{}, err
 	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return Key{}, keyErr(kid, "no PEM block found")
-	}
-	var (
-		priv any
-		err  error
-	)
+	var priv any
 	switch block.Type {
 	case "RSA PRIVATE KEY":
 		priv, err = x509.ParsePKCS1PrivateKey(block.Bytes)
@@ -228,17 +222,11 @@ func ParsePrivateKeyPEM(kid string, alg Algorithm, data []byte) (Key, error) {
 // PKIX ("PUBLIC KEY") or PKCS #1 ("RSA PUBLIC KEY") form. The key can verify
 // tokens but not sign them.
 func ParsePublicKeyPEM(kid string, alg Algorithm, data []byte) (Key, error) {
-	if err := checkKID(kid); err != nil {
+	block, err := decodePEM(kid, data)
+	if err != nil {
 		return Key{}, err
 	}
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return Key{}, keyErr(kid, "no PEM block found")
-	}
-	var (
-		pub any
-		err error
-	)
+	var pub any
 	switch block.Type {
 	case "PUBLIC KEY":
 		pub, err = x509.ParsePKIXPublicKey(block.Bytes)
@@ -251,6 +239,17 @@ func ParsePublicKeyPEM(kid string, alg Algorithm, data []byte) (Key, error) {
 		return Key{}, keyErr(kid, "parsing %s: %v", block.Type, err)
 	}
 	return newAsymmetricKey(kid, alg, nil, pub)
+}
+
+func decodePEM(kid string, data []byte) (*pem.Block, error) {
+	if err := checkKID(kid); err != nil {
+		return nil, err
+	}
+	block, _ := pem.Decode(data)
+	if block == nil {
+		return nil, keyErr(kid, "no PEM block found")
+	}
+	return block, nil
 }
 
 // PublicKey returns a verify-only copy of an asymmetric key, as published in

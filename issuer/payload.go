@@ -317,10 +317,7 @@ func checkPayloadJSON(b []byte, compat bool) error {
 	s := scanner{b: b}
 	it := topObject(&s)
 	for it.next() {
-		key := it.key()
-		if it.esc {
-			key = unescape(nil, key)
-		}
+		key := it.name()
 		if !compat && isReserved(key) {
 			return fmt.Errorf("the payload's JSON has the key %q, a registered claim the issuer sets", key)
 		}

@@ -219,10 +219,7 @@ func (c *core) parseHeader(r *ring, seg string, sc *scratch) (*ringKey, TokenTyp
 	s := scanner{b: h}
 	it := topObject(&s)
 	for it.next() {
-		name := it.key()
-		if it.esc {
-			name = unescape(nil, name)
-		}
+		name := it.name()
 		var ok = true
 		switch string(name) {
 		case "alg":
@@ -331,10 +328,7 @@ func (rc *registered) read(cl []byte) error {
 	s := scanner{b: cl}
 	it := topObject(&s)
 	for it.next() {
-		name := it.key()
-		if it.esc {
-			name = unescape(nil, name)
-		}
+		name := it.name()
 		var ok = true
 		switch string(name) {
 		case "iss":
