@@ -31,9 +31,9 @@ fuzz:
 	  done; \
 	done
 
-## bench: the hot-path benchmarks of the issuer package (COUNT=10 for benchstat).
+## bench: the benchmarks of issuer, its stores and app (COUNT=10 for benchstat).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) ./issuer/
+	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) ./issuer/... ./app/
 
 ## build: the service binary, ./quickjwt.
 build:

@@ -85,7 +85,7 @@ func cmdServe(ctx context.Context, args, environ []string, stderr io.Writer, hup
 	}
 	ln, err := net.Listen("tcp", cfg.Server.Addr)
 	if err != nil {
-		s.iss.Close()
+		s.close()
 		return err
 	}
 	go func() {
@@ -161,11 +161,11 @@ func cmdToken(ctx context.Context, args, environ []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	iss, err := newIssuer(cfg, log)
+	iss, closeIss, err := newIssuer(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer iss.Close()
+	defer closeIss()
 	t, err := iss.CreateTokens(ctx, cs, cs)
 	if err != nil {
 		return err
@@ -196,11 +196,11 @@ func cmdVerify(ctx context.Context, args, environ []string, stdin io.Reader, std
 	if err != nil {
 		return err
 	}
-	iss, err := newIssuer(cfg, log)
+	iss, closeIss, err := newIssuer(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer iss.Close()
+	defer closeIss()
 	var (
 		payload claimSet
 		cl      issuer.Claims

@@ -31,6 +31,7 @@ type Config struct {
 	Cookies   CookiesConfig   `yaml:"cookies"`
 	Verify    VerifyConfig    `yaml:"verify"`
 	RateLimit RateLimitConfig `yaml:"rate_limit"`
+	Store     StoreConfig     `yaml:"store"`
 }
 
 type ServerConfig struct {
@@ -115,7 +116,26 @@ type CookiesConfig struct {
 }
 
 type VerifyConfig struct {
-	Headers map[string]string `yaml:"headers" validate:"dive,keys,required,printascii,excludes= ,endkeys,required"`
+	Headers    map[string]string `yaml:"headers" validate:"dive,keys,required,printascii,excludes= ,endkeys,required"`
+	Revocation string            `yaml:"revocation" validate:"oneof=fail-closed fail-open"`
+}
+
+type StoreConfig struct {
+	Type       string        `yaml:"type" validate:"oneof=memory redis"`
+	MaxEntries int           `yaml:"max_entries" validate:"gt=0"`
+	ReuseGrace time.Duration `yaml:"reuse_grace" validate:"gte=0,lte=1m"`
+	Redis      RedisConfig   `yaml:"redis"`
+}
+
+type RedisConfig struct {
+	Addr        string        `yaml:"addr" validate:"required,hostname_port"`
+	PasswordEnv string        `yaml:"password_env"`
+	DB          int           `yaml:"db" validate:"gte=0"`
+	TLS         bool          `yaml:"tls"`
+	KeyPrefix   string        `yaml:"key_prefix"`
+	Required    bool          `yaml:"required"`
+	DialTimeout time.Duration `yaml:"dial_timeout" validate:"gt=0"`
+	Timeout     time.Duration `yaml:"timeout" validate:"gt=0"`
 }
 
 type RateLimitConfig struct {

@@ -148,6 +148,22 @@ func (p *proc) do(t *testing.T, method, path, body string, headers ...string) ht
 	return httpResult{r.StatusCode, string(b), r.Header}
 }
 
+// httpGet sends a bearer GET and returns the status.
+func httpGet(url, token string) (int, error) {
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	r, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, r.Body)
+	r.Body.Close()
+	return r.StatusCode, nil
+}
+
 func e2eConfig(t *testing.T, dir string) string {
 	secret := filepath.Join(dir, "k1.secret")
 	if err := os.WriteFile(secret, []byte("0123456789abcdef0123456789abcdef"), 0o600); err != nil {

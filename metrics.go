@@ -18,6 +18,8 @@ type metrics struct {
 	issued    prometheus.Counter
 	refreshed prometheus.Counter
 	verified  prometheus.Counter
+	revoked   prometheus.Counter
+	unchecked prometheus.Counter
 	rejected  *prometheus.CounterVec
 	duration  *prometheus.HistogramVec
 
@@ -42,6 +44,12 @@ func newMetrics() *metrics {
 		verified: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "quickjwt_tokens_verified_total", Help: "Access tokens accepted by /verify.",
 		}),
+		revoked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "quickjwt_revocations_total", Help: "Sessions and subjects revoked by POST /revoke.",
+		}),
+		unchecked: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "quickjwt_revocation_unchecked_total", Help: "Tokens /verify accepted without a revocation check, the store being down (verify.revocation: fail-open).",
+		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "quickjwt_tokens_rejected_total", Help: "Tokens refused, by reason.",
 		}, []string{"reason"}),
@@ -52,7 +60,7 @@ func newMetrics() *metrics {
 		}, []string{"route", "method", "status"}),
 		observers: map[obsKey]prometheus.Observer{},
 	}
-	m.reg.MustRegister(m.issued, m.refreshed, m.verified, m.rejected, m.duration,
+	m.reg.MustRegister(m.issued, m.refreshed, m.verified, m.revoked, m.unchecked, m.rejected, m.duration,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

@@ -30,7 +30,9 @@ type server struct {
 	cfg     Config
 	log     *slog.Logger
 	iss     *issuer.Issuer[claimSet, claimSet]
-	jwt     *app.JWT[claimSet, claimSet]
+	jwt     *app.JWT[claimSet, claimSet] // fails closed when the store does
+	verify  *app.JWT[claimSet, claimSet] // /verify: verify.revocation decides
+	close   func()                       // closes the issuer and its store
 	rules   *claimRules
 	clients map[string][sha256.Size]byte
 	headers []headerClaim
@@ -58,7 +60,7 @@ func newServer(cfg Config, log *slog.Logger) (*server, error) {
 	if err := s.loadClients(); err != nil {
 		return nil, err
 	}
-	if s.iss, err = newIssuer(cfg, log); err != nil {
+	if s.iss, s.close, err = newIssuer(cfg, log); err != nil {
 		return nil, err
 	}
 	problems := app.ErrorHandler(log)
@@ -69,7 +71,7 @@ func newServer(cfg Config, log *slog.Logger) (*server, error) {
 	cookie := func(path string) app.CookieConfig {
 		return app.CookieConfig{Path: path, Domain: cfg.Cookies.Domain, Insecure: cfg.Cookies.Insecure, SameSite: cfg.Cookies.SameSite}
 	}
-	s.jwt, err = app.New(s.iss, app.Config{
+	jcfg := app.Config{
 		Lookup:         lookup,
 		Access:         cookie(cfg.Cookies.AccessPath),
 		Refresh:        cookie(cfg.Cookies.RefreshPath),
@@ -79,9 +81,18 @@ func newServer(cfg Config, log *slog.Logger) (*server, error) {
 			s.metrics.rejected.WithLabelValues(rejectReason(err)).Inc()
 			return problems(c, err)
 		},
-	})
+	}
+	if s.jwt, err = app.New(s.iss, jcfg); err == nil {
+		if cfg.Verify.Revocation == "fail-open" {
+			jcfg.OnStoreError = func(*fiber.Ctx, error) bool {
+				s.metrics.unchecked.Inc()
+				return true
+			}
+		}
+		s.verify, err = app.New(s.iss, jcfg)
+	}
 	if err != nil {
-		s.iss.Close()
+		s.close()
 		return nil, err
 	}
 	for h, claim := range cfg.Verify.Headers {
@@ -94,13 +105,18 @@ func newServer(cfg Config, log *slog.Logger) (*server, error) {
 	return s, nil
 }
 
-// newIssuer makes the issuer of the configuration, with its keys.
-func newIssuer(cfg Config, log *slog.Logger) (*issuer.Issuer[claimSet, claimSet], error) {
+// newIssuer makes the issuer of the configuration, with its keys and store,
+// and the function that closes both.
+func newIssuer(cfg Config, log *slog.Logger) (*issuer.Issuer[claimSet, claimSet], func(), error) {
 	keys, err := loadKeys(cfg, log)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return issuer.New[claimSet, claimSet](issuer.Config{
+	store, closeStore, err := newStore(cfg.Store, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	iss, err := issuer.New[claimSet, claimSet](issuer.Config{
 		Keys:          keys,
 		Issuer:        cfg.Issuer.Issuer,
 		Audience:      cfg.Issuer.Audience,
@@ -109,8 +125,15 @@ func newIssuer(cfg Config, log *slog.Logger) (*issuer.Issuer[claimSet, claimSet]
 		Leeway:        cfg.Issuer.Leeway,
 		MaxTokenSize:  cfg.Issuer.MaxTokenSize,
 		AllowWeakKeys: cfg.Issuer.AllowWeakKeys,
+		Store:         store,
+		ReuseGrace:    cfg.Store.ReuseGrace,
 		Logger:        log,
 	})
+	if err != nil {
+		closeStore()
+		return nil, nil, err
+	}
+	return iss, func() { iss.Close(); closeStore() }, nil
 }
 
 func (s *server) routes(problems fiber.ErrorHandler) {
@@ -129,8 +152,9 @@ func (s *server) routes(problems fiber.ErrorHandler) {
 	v := s.web.Group(cfg.Prefix)
 	v.Post("/tokens", s.limit(s.cfg.RateLimit.Tokens), s.handleTokens)
 	v.Post("/refresh", s.limit(s.cfg.RateLimit.Refresh), s.handleRefresh)
-	v.All("/verify", s.jwt.Access(s.handleVerify))
+	v.All("/verify", s.verify.Access(s.handleVerify))
 	v.Post("/logout", s.handleLogout)
+	v.Post("/revoke", s.handleRevoke)
 	s.web.Get("/.well-known/jwks.json", s.handleJWKS)
 	s.web.Get("/healthz", func(c *fiber.Ctx) error { return c.JSON(fiber.Map{"status": "ok"}) })
 	s.web.Get("/readyz", s.handleReady)
@@ -288,6 +312,47 @@ func (s *server) handleLogout(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
+// POST /revoke (RFC 7009 style, for clients): token=… revokes the session a
+// token belongs to; sub=… logs a subject out everywhere. The body is a form
+// (as RFC 7009 has it) or JSON. An invalid token is not an error: 200.
+func (s *server) handleRevoke(c *fiber.Ctx) error {
+	if err := s.authenticate(c); err != nil {
+		return err
+	}
+	var req struct {
+		Token string `json:"token" form:"token"`
+		Sub   string `json:"sub" form:"sub"`
+	}
+	switch {
+	case isJSON(c):
+		if json.Unmarshal(c.Body(), &req) != nil {
+			return fiber.NewError(fiber.StatusBadRequest, `the body must be {"token": "…"} or {"sub": "…"}`)
+		}
+	case strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationForm):
+		req.Token, req.Sub = c.FormValue("token"), c.FormValue("sub")
+	default:
+		return fiber.NewError(fiber.StatusUnsupportedMediaType, "the body must be a form (token=… or sub=…) or JSON")
+	}
+	var err error
+	switch {
+	case req.Token != "" && req.Sub == "":
+		err = s.iss.Revoke(c.UserContext(), req.Token)
+		if errors.Is(err, issuer.ErrInvalidToken) {
+			err = nil // RFC 7009 section 2.2: nothing to revoke is not an error
+		}
+	case req.Sub != "" && req.Token == "":
+		err = s.iss.RevokeSubject(c.UserContext(), req.Sub)
+	default:
+		return fiber.NewError(fiber.StatusBadRequest, "give exactly one of token and sub")
+	}
+	if err != nil {
+		return err
+	}
+	s.metrics.revoked.Inc()
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	return c.SendStatus(fiber.StatusOK)
+}
+
 func (s *server) handleJWKS(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "public, max-age=300")
 	c.Set(fiber.HeaderContentType, "application/jwk-set+json")
@@ -302,7 +367,7 @@ func (s *server) handleReady(c *fiber.Ctx) error {
 	if s.iss.Keys().Signing.IsZero() {
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "no signing key"})
 	}
-	if _, err := s.iss.Store().Revoked(c.UserContext(), []byte("readyz")); err != nil {
+	if err := s.iss.Store().Ping(c.UserContext()); err != nil {
 		return c.Status(fiber.StatusServiceUnavailable).JSON(fiber.Map{"status": "store unavailable"})
 	}
 	return c.JSON(fiber.Map{"status": "ready"})
@@ -421,7 +486,7 @@ func (s *server) run(ctx context.Context, ln net.Listener) error {
 		"kid", s.iss.Keys().Signing.ID(), "alg", string(s.iss.Keys().Signing.Algorithm()))
 	select {
 	case err := <-errc:
-		s.iss.Close()
+		s.close()
 		return err
 	case <-ctx.Done():
 	}
@@ -430,7 +495,7 @@ func (s *server) run(ctx context.Context, ln net.Listener) error {
 	time.Sleep(s.cfg.Server.DrainDelay)
 	err := s.web.ShutdownWithTimeout(s.cfg.Server.ShutdownTimeout)
 	<-errc
-	s.iss.Close()
+	s.close()
 	if err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
@@ -446,7 +511,7 @@ func rejectReason(err error) string {
 	}{
 		{app.ErrNoToken, "missing"}, {app.ErrBadAuthorization, "bad_header"}, {app.ErrCSRF, "csrf"},
 		{issuer.ErrExpired, "expired"}, {issuer.ErrNotYetValid, "not_yet_valid"}, {issuer.ErrSignature, "signature"},
-		{issuer.ErrRevoked, "revoked"}, {issuer.ErrTokenType, "type"}, {issuer.ErrUnknownKey, "unknown_key"},
+		{issuer.ErrRevoked, "revoked"}, {issuer.ErrReused, "reused"}, {issuer.ErrTokenType, "type"}, {issuer.ErrUnknownKey, "unknown_key"},
 		{issuer.ErrAlgNone, "alg"}, {issuer.ErrAlgMismatch, "alg"}, {issuer.ErrIssuer, "issuer"}, {issuer.ErrAudience, "audience"},
 		{issuer.ErrTooLarge, "malformed"}, {issuer.ErrMalformed, "malformed"}, {issuer.ErrUnsupportedHeader, "malformed"},
 		{issuer.ErrMissingClaim, "malformed"}, {issuer.ErrInvalidPayload, "payload"}, {issuer.ErrStore, "store"},

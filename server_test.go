@@ -53,7 +53,7 @@ func testServer(t *testing.T, cfg Config) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { s.iss.Close() })
+	t.Cleanup(s.close)
 	return s
 }
 
@@ -180,11 +180,14 @@ func TestVerifyEndpoint(t *testing.T) {
 func TestRefreshEndpoint(t *testing.T) {
 	s := testServer(t, testConfig(t))
 	tr := mint(t, s, `{"sub":"alice","role":"user"}`)
-	for name, req := range map[string]struct{ body, headers []string }{
-		"bearer": {nil, []string{"Authorization", "Bearer " + tr.Refresh}},
-		"body":   {[]string{`{"refresh":"` + tr.Refresh + `"}`}, []string{"Content-Type", "application/json"}},
+	for name, req := range map[string]func(refresh string) (string, []string){
+		"bearer": func(rt string) (string, []string) { return "", []string{"Authorization", "Bearer " + rt} },
+		"body": func(rt string) (string, []string) {
+			return `{"refresh":"` + rt + `"}`, []string{"Content-Type", "application/json"}
+		},
 	} {
-		r := call(t, s, "POST", "/v1/refresh", strings.Join(req.body, ""), req.headers...)
+		body, headers := req(mint(t, s, `{"sub":"alice","role":"user"}`).Refresh)
+		r := call(t, s, "POST", "/v1/refresh", body, headers...)
 		var next tokenResponse
 		if r.status != 200 || json.Unmarshal([]byte(r.body), &next) != nil || next.Access == tr.Access {
 			t.Fatalf("%s: %d %s", name, r.status, r.body)
@@ -206,6 +209,75 @@ func TestRefreshEndpoint(t *testing.T) {
 		"garbage in body":     {`{"refresh":"x"}`, []string{"Content-Type", "application/json"}, 401},
 	} {
 		if r := call(t, s, "POST", "/v1/refresh", c.body, c.headers...); r.status != c.status {
+			t.Errorf("%s: %d %s, want %d", name, r.status, r.body, c.status)
+		}
+	}
+}
+
+// A replayed refresh token is refused and takes its family with it.
+func TestRefreshReuse(t *testing.T) {
+	s := testServer(t, testConfig(t))
+	tr := mint(t, s, `{"sub":"alice"}`)
+	r := call(t, s, "POST", "/v1/refresh", "", "Authorization", "Bearer "+tr.Refresh)
+	var next tokenResponse
+	if r.status != 200 || json.Unmarshal([]byte(r.body), &next) != nil {
+		t.Fatalf("refresh: %d %s", r.status, r.body)
+	}
+	r = call(t, s, "POST", "/v1/refresh", "", "Authorization", "Bearer "+tr.Refresh)
+	if r.status != 401 || !strings.Contains(r.header.Get("WWW-Authenticate"), "refresh token reused") {
+		t.Fatalf("replay: %d %v", r.status, r.header)
+	}
+	for _, tok := range []string{next.Access, tr.Access} {
+		if r := call(t, s, "GET", "/v1/verify", "", "Authorization", "Bearer "+tok); r.status != 401 {
+			t.Errorf("a token of the family after the replay: %d", r.status)
+		}
+	}
+	if r := call(t, s, "POST", "/v1/refresh", "", "Authorization", "Bearer "+next.Refresh); r.status != 401 {
+		t.Errorf("the newest refresh token after the replay: %d", r.status)
+	}
+	if !strings.Contains(call(t, s, "GET", "/metrics", "").body, `quickjwt_tokens_rejected_total{reason="reused"} 1`) {
+		t.Error("no reuse in the metrics")
+	}
+}
+
+func TestRevokeEndpoint(t *testing.T) {
+	s := testServer(t, testConfig(t))
+	auth := basic(clientID, clientSecret)
+	a := mint(t, s, `{"sub":"alice"}`)
+	a2 := mint(t, s, `{"sub":"alice"}`)
+	b := mint(t, s, `{"sub":"bob"}`)
+	verify := func(tok string) int {
+		return call(t, s, "GET", "/v1/verify", "", "Authorization", "Bearer "+tok).status
+	}
+	// RFC 7009: a form with the token; the whole session goes.
+	if r := call(t, s, "POST", "/v1/revoke", "token="+a.Refresh, "Authorization", auth, "Content-Type", "application/x-www-form-urlencoded"); r.status != 200 {
+		t.Fatalf("revoke by token: %d %s", r.status, r.body)
+	}
+	if verify(a.Access) != 401 || verify(a2.Access) != 200 {
+		t.Fatalf("after revoking a's session: a %d, a2 %d", verify(a.Access), verify(a2.Access))
+	}
+	// Everywhere: by subject, as JSON.
+	if r := call(t, s, "POST", "/v1/revoke", `{"sub":"alice"}`, "Authorization", auth, "Content-Type", "application/json"); r.status != 200 {
+		t.Fatalf("revoke by subject: %d %s", r.status, r.body)
+	}
+	if verify(a2.Access) != 401 || verify(b.Access) != 200 {
+		t.Fatalf("after revoking alice: a2 %d, b %d", verify(a2.Access), verify(b.Access))
+	}
+	for name, c := range map[string]struct {
+		body, ct, auth string
+		status         int
+	}{
+		"invalid token is not an error": {"token=garbage", "application/x-www-form-urlencoded", auth, 200},
+		"neither":                       {"{}", "application/json", auth, 400},
+		"both":                          {`{"token":"x","sub":"y"}`, "application/json", auth, 400},
+		"no client":                     {"token=x", "application/x-www-form-urlencoded", "", 401},
+		"other body":                    {"token=x", "text/plain", auth, 415},
+	} {
+		headers := []string{"Content-Type", c.ct}
+		if c.auth != "" {
+			headers = append(headers, "Authorization", c.auth)
+		}
+		if r := call(t, s, "POST", "/v1/revoke", c.body, headers...); r.status != c.status {
 			t.Errorf("%s: %d %s, want %d", name, r.status, r.body, c.status)
 		}
 	}

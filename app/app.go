@@ -177,6 +177,7 @@ func (j *JWT[A, R]) accessMiddleware(optional bool) fiber.Handler {
 		v := new(checked[A])
 		if err == nil {
 			v.payload, v.claims, err = j.iss.CheckAccessClaims(c.UserContext(), tok)
+			err = j.storeError(c, err)
 		}
 		switch {
 		case err == nil:
@@ -314,7 +315,8 @@ func (j *JWT[A, R]) checkAccess(c *fiber.Ctx) (A, error) {
 		var zero A
 		return zero, err
 	}
-	return j.iss.CheckAccess(c.UserContext(), tok)
+	a, err := j.iss.CheckAccess(c.UserContext(), tok)
+	return a, j.storeError(c, err)
 }
 
 func (j *JWT[A, R]) checkRefresh(c *fiber.Ctx) (R, error) {
@@ -323,7 +325,17 @@ func (j *JWT[A, R]) checkRefresh(c *fiber.Ctx) (R, error) {
 		var zero R
 		return zero, err
 	}
-	return j.iss.CheckRefresh(c.UserContext(), tok)
+	r, err := j.iss.CheckRefresh(c.UserContext(), tok)
+	return r, j.storeError(c, err)
+}
+
+// storeError applies OnStoreError to a check's error: nil when the only
+// failure was the revocation store's and the policy accepts that.
+func (j *JWT[A, R]) storeError(c *fiber.Ctx, err error) error {
+	if err != nil && j.cfg.OnStoreError != nil && errors.Is(err, issuer.ErrStore) && j.cfg.OnStoreError(c, err) {
+		return nil
+	}
+	return err
 }
 
 // token finds the request's token of the type whose cookie is named cookie,

@@ -16,6 +16,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/quickjwt/quickjwt/app"
 	"github.com/quickjwt/quickjwt/issuer"
+	"github.com/quickjwt/quickjwt/issuer/storetest"
 )
 
 type User struct {
@@ -414,26 +415,22 @@ func TestLogoutRevokes(t *testing.T) {
 	}
 }
 
-type downStore struct{}
-
-func (downStore) Revoke(context.Context, string, time.Time) error {
-	return errors.New("connection refused")
-}
-func (downStore) Revoked(context.Context, []byte) (bool, error) {
-	return false, errors.New("connection refused")
-}
-
 func TestServerErrors(t *testing.T) {
-	f := newFixture(t, app.Config{}, issuer.Config{Store: downStore{}})
+	f := newFixture(t, app.Config{}, issuer.Config{Store: storetest.Down{}})
 	r := f.do("GET", "/boom")
 	if r.status != 500 || strings.Contains(r.body, "hunter2") {
 		t.Errorf("internal error: %d %s", r.status, r.body)
 	}
 	tokens, _ := f.login("u")
 	r = f.do("GET", "/access-token-check", "C:access="+tokens.Access)
-	if r.status != 503 || strings.Contains(r.body, "connection refused") {
+	if r.status != 503 || strings.Contains(r.body, "store down") {
 		t.Errorf("store down on check: %d %s", r.status, r.body)
 	}
+	// Failing open, if the application chooses to, accepts the token.
+	failOpen := newFixture(t, app.Config{OnStoreError: func(*fiber.Ctx, error) bool { return true }}, issuer.Config{Store: storetest.Down{}})
+	open, _ := failOpen.login("u")
+	checkResponse(t, failOpen.do("GET", "/access-token-check", "C:access="+open.Access), 200, "", `{"sub":"u"}`)
+	checkResponse(t, failOpen.do("GET", "/access-token-check", "C:access=garbage"), 401, "malformed token", "")
 	r = f.do("GET", "/logout-depends", "C:access="+tokens.Access)
 	if r.status != 503 || r.cookies["access"] != nil {
 		t.Errorf("store down on logout: %d %s (cookies must stay: nothing was revoked)", r.status, r.body)

@@ -99,6 +99,12 @@ type Config struct {
 	// Realm is written in WWW-Authenticate challenges. Optional. Default: "".
 	Realm string
 
+	// OnStoreError decides what a check does with a token that passed every
+	// check but revocation, because the revocation store failed: return true
+	// to accept it (fail open), false to answer 503 (fail closed). It may
+	// count or log the event. Optional. Default: nil (fail closed).
+	OnStoreError func(c *fiber.Ctx, err error) bool
+
 	// ErrorHandler answers a request whose check failed (401, 403, 503).
 	// Optional. Default: the problem response of app.ErrorHandler(Logger).
 	ErrorHandler fiber.ErrorHandler

@@ -68,7 +68,7 @@ var tokenReasons = []error{
 	issuer.ErrTooLarge, issuer.ErrMalformed, issuer.ErrAlgNone, issuer.ErrUnsupportedHeader,
 	issuer.ErrUnknownKey, issuer.ErrAlgMismatch, issuer.ErrSignature, issuer.ErrTokenType,
 	issuer.ErrMissingClaim, issuer.ErrExpired, issuer.ErrNotYetValid, issuer.ErrIssuer,
-	issuer.ErrAudience, issuer.ErrRevoked, issuer.ErrInvalidPayload,
+	issuer.ErrAudience, issuer.ErrRevoked, issuer.ErrReused, issuer.ErrInvalidPayload,
 }
 
 func reason(err error) string {

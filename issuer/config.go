@@ -59,9 +59,20 @@ type Config struct {
 	// Optional. Default: false.
 	Compat bool
 
-	// Store keeps revoked token ids. Optional. Default: a MemoryStore that
-	// the Issuer owns and closes in Close.
+	// Store keeps revocations and the used refresh tokens. Optional.
+	// Default: a MemoryStore that the Issuer owns and closes in Close; use
+	// issuer/redisstore to share them between instances.
 	Store Store
+
+	// ReuseGrace lets a client that lost the answer to a refresh use the
+	// same refresh token once more within this time of its first use,
+	// without the family being revoked. Optional. Default: 0 (none).
+	ReuseGrace time.Duration
+
+	// DisableRotation stops Refresh from recording refresh tokens as used,
+	// so that a refresh token can be replayed until it expires, as in
+	// quick_jwt. Optional. Default: false (rotation with reuse detection).
+	DisableRotation bool
 
 	// Now is the clock. Optional. Default: time.Now.
 	Now func() time.Time
@@ -120,6 +131,9 @@ func (c Config) Validate() error {
 	}
 	if c.Leeway < 0 {
 		bad("Leeway %v is negative", c.Leeway)
+	}
+	if c.ReuseGrace < 0 {
+		bad("ReuseGrace %v is negative", c.ReuseGrace)
 	}
 	if c.MaxTokenSize < 0 {
 		bad("MaxTokenSize %d is negative", c.MaxTokenSize)

@@ -67,9 +67,13 @@ var (
 	// absent or has the wrong JSON type.
 	ErrMissingClaim error = &tokenError{"issuer: missing or invalid registered claim"}
 
-	// ErrRevoked means the token's jti, or the family it belongs to, was
-	// revoked.
+	// ErrRevoked means the token's jti, the family it belongs to, or its
+	// subject was revoked.
 	ErrRevoked error = &tokenError{"issuer: token revoked"}
+
+	// ErrReused means a refresh token was used a second time: taken for a
+	// replay, it got its whole family revoked.
+	ErrReused error = &tokenError{"issuer: refresh token reused; its family is revoked"}
 )
 
 // Errors returned when tokens are created, keys are loaded or an Issuer is

@@ -373,8 +373,8 @@ func ExampleNewMemoryStore() {
 	cfg.Store = store // shared by two issuers, say, or inspected by the caller
 	iss, _ := issuer.New[UserScheme, UserScheme](cfg)
 	defer iss.Close()
-	_ = store.Revoke(context.Background(), "some-jti", time.Now().Add(time.Hour))
-	revoked, _ := store.Revoked(context.Background(), []byte("some-jti"))
+	_ = store.Revoke(context.Background(), issuer.Revocation{ID: "some-jti", Until: time.Now().Add(time.Hour)})
+	revoked, _ := store.Revoked(context.Background(), issuer.Query{ID: []byte("some-jti")})
 	fmt.Println(revoked, store.Len())
 	// Output:
 	// true 1

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"sync"
 	"time"
@@ -112,20 +113,52 @@ func signOne[P any](c *core, dst []byte, cd *codec[P], payload P, t TokenType) (
 }
 
 // Refresh checks a refresh token and issues a new pair in the same family:
-// next maps the old refresh payload to the payloads of the new pair. The old
-// refresh token stays valid until it expires; rotation and reuse detection
-// are added on top of this by the store.
+// next maps the old refresh payload to the payloads of the new pair.
+//
+// Refresh tokens rotate (RFC 9700 section 4.14.2): the first use of a refresh
+// token is recorded in the Store, and a later use of the same token is taken
+// for a replay by a thief: the whole family is revoked, the replayed token,
+// the newest one and the access tokens issued from them alike, and Refresh
+// returns ErrReused. Config.ReuseGrace lets a client that lost the answer
+// retry once within that time. Of concurrent refreshes with one token exactly
+// one succeeds (with no grace). Config.DisableRotation turns this off; tokens
+// without jti (Compat) are not rotated.
 func (i *Issuer[A, R]) Refresh(ctx context.Context, token string, next func(old R) (A, R, error)) (Tokens, error) {
 	var cl Claims
 	old, err := check(&i.core, ctx, token, Refresh, i.refresh, &cl)
 	if err != nil {
-		return Tokens{}, err
+		return Tokens{}, err // a store failure fails closed here
 	}
 	a, r, err := next(old)
 	if err != nil {
 		return Tokens{}, err
 	}
-	return i.createTokens(a, r, cl.Family)
+	// Sign before recording the use, so that a failure to sign (an invalid
+	// new payload) does not spend the token.
+	t, err := i.createTokens(a, r, cl.Family)
+	if err != nil || i.cfg.DisableRotation || cl.ID == "" {
+		return t, err
+	}
+	now := i.cfg.Now()
+	until := cl.ExpiresAt.Add(i.cfg.Leeway)
+	if cl.ExpiresAt.IsZero() {
+		until = now.Add(i.cfg.RefreshTTL)
+	}
+	use, err := i.store.UseRefresh(ctx, cl.ID, now, until, i.cfg.ReuseGrace)
+	if err != nil {
+		return Tokens{}, fmt.Errorf("%w: %v", ErrStore, err)
+	}
+	if use != UseReplay {
+		return t, nil
+	}
+	i.log.LogAttrs(ctx, slog.LevelWarn, "refresh token reused: revoking its family",
+		slog.String("fam", cl.Family), slog.String("sub", cl.Subject), slog.String("jti", cl.ID))
+	if cl.Family != "" {
+		if err := i.store.Revoke(ctx, Revocation{ID: cl.Family, Until: now.Add(i.familyLife())}); err != nil {
+			return Tokens{}, fmt.Errorf("%w: %v", ErrStore, err)
+		}
+	}
+	return Tokens{}, ErrReused
 }
 
 // pairBufs backs CreateTokens: the two tokens, then both in one buffer so that

@@ -1,73 +1,54 @@
 package issuer_test
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/quickjwt/quickjwt/issuer"
+	"github.com/quickjwt/quickjwt/issuer/storetest"
 )
 
-func TestMemoryStore(t *testing.T) {
-	clk := newClock()
-	s := issuer.NewMemoryStore(issuer.MemoryStoreConfig{Now: clk.Now, SweepInterval: time.Hour})
-	defer s.Close()
-	revoked := func(id string) bool {
-		t.Helper()
-		ok, err := s.Revoked(ctx, []byte(id))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return ok
-	}
-	if revoked("a") {
-		t.Fatal("unknown id reported revoked")
-	}
-	s.Revoke(ctx, "a", t0.Add(time.Minute))
-	s.Revoke(ctx, "b", t0.Add(time.Hour))
-	s.Revoke(ctx, "past", t0.Add(-time.Second)) // already expired: nothing to keep
-	if !revoked("a") || !revoked("b") || revoked("past") || s.Len() != 2 {
-		t.Fatalf("after Revoke: a %v, b %v, past %v, len %d", revoked("a"), revoked("b"), revoked("past"), s.Len())
-	}
-	s.Revoke(ctx, "a", t0.Add(-time.Hour)) // an earlier time does not shorten it
-	s.Revoke(ctx, "b", t0.Add(2*time.Hour))
-	clk.Add(time.Minute)
-	if revoked("a") {
-		t.Error("a outlived its expiry")
-	}
-	clk.Add(90 * time.Minute)
-	if !revoked("b") {
-		t.Error("b's later expiry was not kept")
-	}
-	s.Sweep()
-	if s.Len() != 1 {
-		t.Errorf("after Sweep: %d entries, want 1", s.Len())
-	}
+func TestMemoryStoreConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) issuer.Store {
+		s := issuer.NewMemoryStore(issuer.MemoryStoreConfig{SweepInterval: 50 * time.Millisecond})
+		t.Cleanup(func() { s.Close() })
+		return s
+	})
 }
 
-func TestMemoryStoreConcurrent(t *testing.T) {
-	s := issuer.NewMemoryStore(issuer.MemoryStoreConfig{SweepInterval: time.Millisecond})
+func TestMemoryStoreSweepAndBound(t *testing.T) {
+	clk := newClock()
+	s := issuer.NewMemoryStore(issuer.MemoryStoreConfig{Now: clk.Now, SweepInterval: time.Hour, MaxEntries: 64 * 4})
 	defer s.Close()
-	var wg sync.WaitGroup
-	for g := range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range 2000 {
-				id := fmt.Sprintf("%d-%d", g, i)
-				s.Revoke(ctx, id, time.Now().Add(time.Hour))
-				if ok, _ := s.Revoked(ctx, []byte(id)); !ok {
-					t.Errorf("%s not revoked", id)
-					return
-				}
-			}
-		}()
+	for i := range 64 * 4 {
+		if err := s.Revoke(ctx, issuer.Revocation{ID: fmt.Sprint("id-", i), Until: t0.Add(time.Minute)}); err != nil && !errors.Is(err, issuer.ErrStoreFull) {
+			t.Fatal(err)
+		}
 	}
-	wg.Wait()
-	if s.Len() != 8000 {
-		t.Fatalf("len %d, want 8000", s.Len())
+	// The bound is kept per shard: some shard fills up before the total does.
+	full := 0
+	for i := range 1000 {
+		if err := s.Revoke(ctx, issuer.Revocation{ID: fmt.Sprint("more-", i), Until: t0.Add(time.Minute)}); errors.Is(err, issuer.ErrStoreFull) {
+			full++
+		}
+	}
+	if full == 0 || s.Len() > 64*4 {
+		t.Fatalf("bound not kept: %d entries, %d refusals", s.Len(), full)
+	}
+	if _, err := s.UseRefresh(ctx, "x", t0, t0.Add(time.Minute), 0); err != nil && !errors.Is(err, issuer.ErrStoreFull) {
+		t.Fatal(err)
+	}
+	// Once the entries expire and are swept, there is room again.
+	clk.Add(2 * time.Minute)
+	s.Sweep()
+	if s.Len() != 0 {
+		t.Fatalf("%d entries after the sweep", s.Len())
+	}
+	if err := s.Revoke(ctx, issuer.Revocation{ID: "again", Until: clk.Now().Add(time.Minute)}); err != nil {
+		t.Fatal(err)
 	}
 }
 

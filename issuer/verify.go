@@ -17,7 +17,12 @@ import (
 // CheckAccess verifies an access token and returns its payload, as quick_jwt's
 // access_check_depends does. The payload is decoded and validated like a
 // created one. Errors match ErrInvalidToken, and the specific reason (see
-// errors.go); a failing revocation store gives ErrStore.
+// errors.go).
+//
+// When only the revocation check could not be made, because the Store
+// failed, the error matches ErrStore (not ErrInvalidToken) and the payload is
+// returned as well: a caller that checks err != nil fails closed, and one that
+// chooses to fail open on the revocation check can use it.
 func (i *Issuer[A, R]) CheckAccess(ctx context.Context, token string) (A, error) {
 	return check(&i.core, ctx, token, Access, i.access, nil)
 }
@@ -44,9 +49,11 @@ func (i *Issuer[A, R]) CheckRefreshClaims(ctx context.Context, token string) (R,
 	return r, cl, err
 }
 
-// Revoke verifies a token of either type (expired or not) and denylists its
-// jti until its exp, so that checks refuse it from then on. Revoking an
-// expired token does nothing.
+// Revoke ends the session a token belongs to: it verifies the token (of
+// either type, expired or not) and denylists its jti until its exp and, when
+// it has one, its family, so that every token of the pair and of its later
+// refreshes is refused from then on (RFC 7009 asks as much for a revoked
+// refresh token).
 func (c *core) Revoke(ctx context.Context, token string) error {
 	sc := c.getScratch()
 	defer c.putScratch(sc)
@@ -54,26 +61,57 @@ func (c *core) Revoke(ctx context.Context, token string) error {
 	if _, err := c.verify(ctx, token, checkMode{anyType: true, skipTime: true, skipRevocation: true}, sc, &cl); err != nil {
 		return err
 	}
-	if cl.ID == "" || cl.ExpiresAt.IsZero() {
-		return fmt.Errorf("%w: only a token with jti and exp can be revoked", ErrMissingClaim)
+	if cl.ID == "" && cl.Family == "" {
+		return fmt.Errorf("%w: a token without jti or fam cannot be revoked", ErrMissingClaim)
 	}
-	if !cl.ExpiresAt.After(c.cfg.Now()) {
+	now := c.cfg.Now()
+	var revs [2]Revocation
+	n := 0
+	if cl.ID != "" && cl.ExpiresAt.After(now) {
+		revs[n] = Revocation{ID: cl.ID, Until: cl.ExpiresAt.Add(c.cfg.Leeway)}
+		n++
+	}
+	if cl.Family != "" {
+		revs[n] = Revocation{ID: cl.Family, Until: now.Add(c.familyLife())}
+		n++
+	}
+	if n == 0 {
 		return nil
 	}
-	if err := c.store.Revoke(ctx, cl.ID, cl.ExpiresAt); err != nil {
+	if err := c.store.Revoke(ctx, revs[:n]...); err != nil {
 		return fmt.Errorf("%w: %v", ErrStore, err)
 	}
 	return nil
+}
+
+// RevokeSubject logs sub out everywhere: every token of sub issued until now
+// (to the second) is refused from then on; tokens issued later are not.
+func (c *core) RevokeSubject(ctx context.Context, sub string) error {
+	if sub == "" {
+		return fmt.Errorf("%w: empty subject", ErrInvalidConfig)
+	}
+	now := c.cfg.Now()
+	if err := c.store.RevokeSubject(ctx, sub, now, now.Add(c.familyLife())); err != nil {
+		return fmt.Errorf("%w: %v", ErrStore, err)
+	}
+	return nil
+}
+
+// familyLife bounds how long a token issued until now can stay valid: what a
+// revocation of a family or subject must outlive.
+func (c *core) familyLife() time.Duration {
+	return max(c.cfg.AccessTTL, c.cfg.RefreshTTL) + c.cfg.Leeway
 }
 
 func check[P any](c *core, ctx context.Context, token string, want TokenType, cd *codec[P], out *Claims) (P, error) {
 	var zero P
 	sc := c.getScratch()
 	cl, err := c.verify(ctx, token, checkMode{want: want}, sc, out)
-	if err != nil {
+	if err != nil && !errors.Is(err, ErrStore) {
 		c.putScratch(sc)
 		return zero, err
 	}
+	storeErr := err // only the revocation check failed: see CheckAccess
 	p := cd.get()
 	err = cd.decode(cl, p, sc) // copies what it keeps, so sc can go back now
 	c.putScratch(sc)
@@ -85,7 +123,7 @@ func check[P any](c *core, ctx context.Context, token string, want TokenType, cd
 	if err != nil {
 		return zero, err
 	}
-	return v, nil
+	return v, storeErr
 }
 
 type checkMode struct {
@@ -122,6 +160,8 @@ func decodeB64(dst []byte, s string) ([]byte, error) {
 // the decoded claims JSON, which lives in sc. The order is: size, structure,
 // header, signature, type, registered claims, revocation; so a forged token
 // is always reported as a signature error, whatever else is wrong with it.
+// When only the revocation check failed, the claims come with an ErrStore
+// error.
 func (c *core) verify(ctx context.Context, token string, m checkMode, sc *scratch, out *Claims) ([]byte, error) {
 	if c.closed.Load() {
 		return nil, ErrClosed
@@ -191,15 +231,20 @@ func (c *core) verify(ctx context.Context, token string, m checkMode, sc *scratc
 	if err := c.checkClaims(&rc, m); err != nil {
 		return nil, err
 	}
+	var storeErr error
 	if !m.skipRevocation {
-		if err := c.checkRevoked(ctx, &rc); err != nil {
-			return nil, err
+		revoked, err := c.store.Revoked(ctx, Query{ID: rc.jti, Family: rc.fam, Subject: rc.sub, IssuedAt: time.Unix(0, rc.iat)})
+		switch {
+		case err != nil:
+			storeErr = fmt.Errorf("%w: %v", ErrStore, err)
+		case revoked:
+			return nil, ErrRevoked
 		}
 	}
 	if out != nil {
 		rc.fill(out, k.id, typ)
 	}
-	return cl, nil
+	return cl, storeErr
 }
 
 // parseHeader reads a header that is not one of the prebuilt ones. It returns
@@ -462,22 +507,6 @@ func eachAud(raw []byte, fn func(v []byte) bool) {
 		}
 		s.i++
 	}
-}
-
-func (c *core) checkRevoked(ctx context.Context, rc *registered) error {
-	for _, id := range [2][]byte{rc.jti, rc.fam} {
-		if len(id) == 0 {
-			continue
-		}
-		revoked, err := c.store.Revoked(ctx, id)
-		if err != nil {
-			return fmt.Errorf("%w: %v", ErrStore, err)
-		}
-		if revoked {
-			return ErrRevoked
-		}
-	}
-	return nil
 }
 
 // fill copies the registered claims out of the scratch buffers.

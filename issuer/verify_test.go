@@ -1,7 +1,6 @@
 package issuer_test
 
 import (
-	"context"
 	"crypto/hmac"
 	"crypto/sha512"
 	"encoding/base64"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/quickjwt/quickjwt/issuer"
+	"github.com/quickjwt/quickjwt/issuer/storetest"
 )
 
 // nonCanonical re-encodes s so that its last character carries non-zero
@@ -163,11 +163,9 @@ func TestCheckRejects(t *testing.T) {
 		{"too large garbage", strings.Repeat("A", 8193), issuer.ErrTooLarge},
 		{"too large, well signed", sign(validHdr, claims(`,"pad":"`+strings.Repeat("x", 8192)+`"`)), issuer.ErrTooLarge},
 	}
-	store := iss.Store()
-	for _, id := range []string{"revoked-jti", "revoked-fam"} {
-		if err := store.Revoke(ctx, id, t0.Add(time.Hour)); err != nil {
-			t.Fatal(err)
-		}
+	if err := iss.Store().Revoke(ctx, issuer.Revocation{ID: "revoked-jti", Until: t0.Add(time.Hour)},
+		issuer.Revocation{ID: "revoked-fam", Until: t0.Add(time.Hour)}); err != nil {
+		t.Fatal(err)
 	}
 	secretB64 := base64.RawURLEncoding.EncodeToString(secret32)
 	for _, tt := range tests {
@@ -267,8 +265,19 @@ func TestRevoke(t *testing.T) {
 	if _, err := iss.CheckAccess(ctx, tokens.Access); !errors.Is(err, issuer.ErrRevoked) {
 		t.Fatalf("revoked access token: %v, want ErrRevoked", err)
 	}
-	if _, err := iss.CheckRefresh(ctx, tokens.Refresh); err != nil {
-		t.Fatalf("the refresh token of the pair is not revoked by revoking the access token: %v", err)
+	// Revoking ends the session: the refresh token of the pair goes too.
+	if _, err := iss.CheckRefresh(ctx, tokens.Refresh); !errors.Is(err, issuer.ErrRevoked) {
+		t.Fatalf("refresh token of a revoked session: %v, want ErrRevoked", err)
+	}
+	// Another session of the same user is untouched; an expired token can
+	// still end its session.
+	other, _ := iss.CreateTokens(ctx, User{Sub: "s"}, User{Sub: "s"})
+	clk.Add(20 * time.Minute)
+	if err := iss.Revoke(ctx, other.Access); err != nil {
+		t.Fatalf("revoking with an expired access token: %v", err)
+	}
+	if _, err := iss.CheckRefresh(ctx, other.Refresh); !errors.Is(err, issuer.ErrRevoked) {
+		t.Fatalf("session of an expired access token: %v", err)
 	}
 	if err := iss.Revoke(ctx, "not.a.token"); !errors.Is(err, issuer.ErrInvalidToken) {
 		t.Fatalf("revoking junk: %v", err)
@@ -279,20 +288,55 @@ func TestRevoke(t *testing.T) {
 	}
 }
 
-type failingStore struct{}
-
-func (failingStore) Revoke(context.Context, string, time.Time) error { return errors.New("down") }
-func (failingStore) Revoked(context.Context, []byte) (bool, error)   { return false, errors.New("down") }
+func TestRevokeSubject(t *testing.T) {
+	clk := newClock()
+	iss := newIssuer(t, clk, issuer.Config{})
+	a1, _ := iss.CreateTokens(ctx, User{Sub: "alice"}, User{Sub: "alice"})
+	a2, _ := iss.CreateTokens(ctx, User{Sub: "alice"}, User{Sub: "alice"})
+	b, _ := iss.CreateTokens(ctx, User{Sub: "bob"}, User{Sub: "bob"})
+	clk.Add(time.Second)
+	if err := iss.RevokeSubject(ctx, "alice"); err != nil {
+		t.Fatal(err)
+	}
+	for _, tok := range []string{a1.Access, a2.Access} {
+		if _, err := iss.CheckAccess(ctx, tok); !errors.Is(err, issuer.ErrRevoked) {
+			t.Errorf("alice's token after RevokeSubject: %v", err)
+		}
+	}
+	for _, tok := range []string{a1.Refresh, a2.Refresh} {
+		if _, err := iss.CheckRefresh(ctx, tok); !errors.Is(err, issuer.ErrRevoked) {
+			t.Errorf("alice's refresh token after RevokeSubject: %v", err)
+		}
+	}
+	if _, err := iss.CheckAccess(ctx, b.Access); err != nil {
+		t.Errorf("bob's token: %v", err)
+	}
+	clk.Add(time.Second)
+	fresh, _ := iss.CreateAccessToken(ctx, User{Sub: "alice"})
+	if _, err := iss.CheckAccess(ctx, fresh); err != nil {
+		t.Errorf("alice's new login: %v", err)
+	}
+	if err := iss.RevokeSubject(ctx, ""); err == nil {
+		t.Error("empty subject accepted")
+	}
+}
 
 func TestStoreFailureFailsClosed(t *testing.T) {
-	iss := newIssuer(t, nil, issuer.Config{Store: failingStore{}})
+	iss := newIssuer(t, nil, issuer.Config{Store: storetest.Down{}})
 	tok, err := iss.CreateAccessToken(ctx, User{Sub: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = iss.CheckAccess(ctx, tok)
+	u, err := iss.CheckAccess(ctx, tok)
 	if !errors.Is(err, issuer.ErrStore) || errors.Is(err, issuer.ErrInvalidToken) {
 		t.Fatalf("err = %v, want ErrStore and not ErrInvalidToken (the token may be fine)", err)
+	}
+	if u.Sub != "s" {
+		t.Fatalf("payload %+v: with ErrStore alone it comes too, for a caller that fails open", u)
+	}
+	// Anything else wrong still wins over the store's failure.
+	if _, err := iss.CheckAccess(ctx, tok[:len(tok)-43]+strings.Repeat("A", 43)); !errors.Is(err, issuer.ErrSignature) {
+		t.Fatalf("forged token with the store down: %v", err)
 	}
 	if err := iss.Revoke(ctx, tok); !errors.Is(err, issuer.ErrStore) {
 		t.Fatalf("Revoke with the store down: %v, want ErrStore", err)
