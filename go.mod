@@ -7,7 +7,7 @@ require (
 	github.com/chromedp/chromedp v0.24.0
 	github.com/cristalhq/jwt/v5 v5.4.0
 	github.com/go-playground/validator/v10 v10.30.6
-	github.com/goccy/go-json v0.10.5
+	github.com/goccy/go-json v0.11.2
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/prometheus/client_golang v1.25.0
