@@ -2,6 +2,8 @@ package issuer
 
 import (
 	"bytes"
+	"encoding/binary"
+	"math/bits"
 	"errors"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -215,45 +217,77 @@ func (s *scanner) lit(w string) bool {
 }
 
 // str reads a string; the scanner stands on its opening quote and ends after
-// the closing one. It reports whether the string holds escapes.
+// the closing one. It reports whether the string holds escapes. Runs of plain
+// ASCII are skipped eight bytes at a time.
 func (s *scanner) str() (escaped, ok bool) {
-	s.i++
-	for s.i < len(s.b) {
-		c := s.b[s.i]
+	b, i := s.b, s.i+1
+	for {
+		// Skip to the first byte that may need a look.
+		for i+8 <= len(b) {
+			m := special8(binary.LittleEndian.Uint64(b[i:]))
+			if m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i >= len(b) {
+			s.i = i
+			return escaped, false
+		}
+		c := b[i]
 		switch {
 		case c == '"':
-			s.i++
+			s.i = i + 1
 			return escaped, true
 		case c == '\\':
 			escaped = true
-			s.i++
-			if s.i >= len(s.b) {
+			i++
+			if i >= len(b) {
+				s.i = i
 				return escaped, false
 			}
-			switch s.b[s.i] {
+			switch b[i] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i++
+				i++
 			case 'u':
-				if len(s.b)-s.i < 5 || !isHex4(s.b[s.i+1:s.i+5]) {
+				if len(b)-i < 5 || !isHex4(b[i+1:i+5]) {
+					s.i = i
 					return escaped, false
 				}
-				s.i += 5
+				i += 5
 			default:
+				s.i = i
 				return escaped, false
 			}
 		case c < 0x20:
+			s.i = i
 			return escaped, false
 		case c < utf8.RuneSelf:
-			s.i++
+			i++
 		default:
-			r, size := utf8.DecodeRune(s.b[s.i:])
+			r, size := utf8.DecodeRune(b[i:])
 			if r == utf8.RuneError && size == 1 {
+				s.i = i
 				return escaped, false
 			}
-			s.i += size
+			i += size
 		}
 	}
-	return escaped, false
+}
+
+// special8 flags (in the high bit of each byte, SWAR) the bytes of x that
+// need a closer look inside a string: a quote, a backslash, a control
+// character, or a byte of a multi-byte sequence. Bytes above the lowest
+// flagged one may be flagged wrongly; the lowest is always right.
+func special8(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	quote := x ^ (ones * '"')
+	slash := x ^ (ones * '\\')
+	zeroQ := (quote - ones) &^ quote
+	zeroS := (slash - ones) &^ slash
+	ctl := (x - ones*0x20) &^ x
+	return (zeroQ | zeroS | ctl | x) & highs
 }
 
 func isHex4(b []byte) bool {
@@ -320,31 +354,55 @@ func (s *scanner) digits() int {
 	return n
 }
 
-// dupSet detects a repeated key within one object. The first few keys are
-// compared in place; a larger object, or one with escaped keys, moves to a
-// map of decoded keys.
+// dupSet detects a repeated key within one object. Keys go into a small
+// open-addressing table by fingerprint (length and first seven bytes, which
+// is the key itself for the short names claims have); longer keys with equal
+// fingerprints are compared in full. A larger object, or one with escaped
+// keys, moves to a map of decoded keys.
 type dupSet struct {
-	n     int
-	small [12][2]int // offsets of the raw keys
-	big   map[string]struct{}
+	n    int
+	fp   [32]uint64 // 0: empty slot
+	span [32][2]int32
+	big  map[string]struct{}
+}
+
+// dupSmall is how many keys the table takes before the map: half its slots.
+const dupSmall = 16
+
+func fingerprint(k []byte) uint64 {
+	fp := uint64(len(k)) << 56
+	if len(k) >= 8 {
+		return fp | binary.LittleEndian.Uint64(k)&0x00ffffffffffffff
+	}
+	for i, c := range k {
+		fp |= uint64(c) << (8 * i)
+	}
+	return fp | 1<<63 // never 0
 }
 
 func (d *dupSet) add(b []byte, start, end int, escaped bool) bool {
 	raw := b[start:end]
-	if d.big == nil && !escaped && d.n < len(d.small) {
-		for _, k := range d.small[:d.n] {
-			if bytes.Equal(b[k[0]:k[1]], raw) {
-				return false
+	if d.big == nil && !escaped && d.n < dupSmall {
+		fp := fingerprint(raw) | 1<<63
+		for h := (fp * 0x9e3779b97f4a7c15) >> 59; ; h = (h + 1) & 31 {
+			switch d.fp[h] {
+			case 0:
+				d.fp[h], d.span[h] = fp, [2]int32{int32(start), int32(end)}
+				d.n++
+				return true
+			case fp:
+				if len(raw) <= 7 || bytes.Equal(b[d.span[h][0]:d.span[h][1]], raw) {
+					return false
+				}
 			}
 		}
-		d.small[d.n] = [2]int{start, end}
-		d.n++
-		return true
 	}
 	if d.big == nil {
-		d.big = make(map[string]struct{}, 2*len(d.small))
-		for _, k := range d.small[:d.n] {
-			d.big[string(b[k[0]:k[1]])] = struct{}{}
+		d.big = make(map[string]struct{}, 4*dupSmall)
+		for h, fp := range d.fp {
+			if fp != 0 {
+				d.big[string(b[d.span[h][0]:d.span[h][1]])] = struct{}{}
+			}
 		}
 	}
 	k := string(raw)

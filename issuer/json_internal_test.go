@@ -2,6 +2,7 @@ package issuer
 
 import (
 	"bytes"
+	"encoding/base64"
 	stdjson "encoding/json"
 	"strings"
 	"testing"
@@ -127,6 +128,57 @@ func FuzzAppendPython(f *testing.F) {
 		var back map[string]string
 		if err := stdjson.Unmarshal(out, &back); err != nil || back["k"] != s {
 			t.Fatalf("%q -> %s -> %q, %v", s, out, back["k"], err)
+		}
+	})
+}
+
+var benchClaims = []byte(`{"iss":"https://auth.example.com","aud":"api","iat":1796322256,"nbf":1796322256,"exp":1796323156,"jti":"QWJjZGVmZ2hpamtsbW5vcA","fam":"cXJzdHV2d3h5ejAxMjM0NQ","sub":"user-1234567890","scope":"read:profile write:profile"}`)
+
+func BenchmarkReadClaims(b *testing.B) {
+	b.SetBytes(int64(len(benchClaims)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var rc registered
+		if err := rc.read(benchClaims); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func TestAppendB64(t *testing.T) {
+	src := make([]byte, 300)
+	for i := range src {
+		src[i] = byte(i * 7)
+	}
+	for n := range len(src) {
+		want := base64.RawURLEncoding.AppendEncode([]byte("x."), src[:n])
+		if got := appendB64([]byte("x."), src[:n]); string(got) != string(want) {
+			t.Fatalf("len %d: %s, want %s", n, got, want)
+		}
+	}
+}
+
+func FuzzAppendB64(f *testing.F) {
+	f.Add([]byte("hello"), []byte("pre"))
+	f.Fuzz(func(t *testing.T, src, pre []byte) {
+		want := base64.RawURLEncoding.AppendEncode(bytes.Clone(pre), src)
+		if got := appendB64(bytes.Clone(pre), src); !bytes.Equal(got, want) {
+			t.Fatalf("%x: %s, want %s", src, got, want)
+		}
+	})
+}
+
+func BenchmarkB64(b *testing.B) {
+	src := make([]byte, 280)
+	dst := make([]byte, 0, 512)
+	b.Run("stdlib", func(b *testing.B) {
+		for b.Loop() {
+			dst = base64.RawURLEncoding.AppendEncode(dst[:0], src)
+		}
+	})
+	b.Run("pairs", func(b *testing.B) {
+		for b.Loop() {
+			dst = appendB64(dst[:0], src)
 		}
 	})
 }

@@ -179,7 +179,7 @@ func (k *ringKey) appendSignature(dst, input []byte) ([]byte, error) {
 		st := k.macs.Get().(*macState)
 		st.h.Reset()
 		st.h.Write(input)
-		dst = base64.RawURLEncoding.AppendEncode(dst, st.h.Sum(st.sum[:0]))
+		dst = appendB64(dst, st.h.Sum(st.sum[:0]))
 		k.macs.Put(st)
 		return dst, nil
 	}
@@ -187,7 +187,7 @@ func (k *ringKey) appendSignature(dst, input []byte) ([]byte, error) {
 	if err != nil {
 		return dst, err
 	}
-	return base64.RawURLEncoding.AppendEncode(dst, sig), nil
+	return appendB64(dst, sig), nil
 }
 
 // verifySignature checks sig (decoded) over input. raw is the whole token,

@@ -3,7 +3,6 @@ package issuer
 import (
 	"context"
 	"crypto/rand"
-	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
@@ -55,7 +54,7 @@ func (i *Issuer[A, R]) signPair(p *Pair, pa *A, pr *R, fam string) error {
 	}
 	famID := sc.fam[:0]
 	if fam == "" {
-		famID = base64.RawURLEncoding.AppendEncode(famID, ids[2*idLen:])
+		famID = appendB64(famID, ids[2*idLen:])
 	} else {
 		famID = append(famID, fam...)
 	}
@@ -103,7 +102,7 @@ func signOne[P any](c *core, dst []byte, cd *codec[P], payload P, t TokenType) (
 	}
 	var fam []byte
 	if t == Refresh {
-		fam = base64.RawURLEncoding.AppendEncode(sc.fam[:0], ids[idLen:])
+		fam = appendB64(sc.fam[:0], ids[idLen:])
 	}
 	js, err := cd.encode(pp, sc)
 	if err != nil {
@@ -244,13 +243,15 @@ func (c *core) signToken(dst []byte, k *ringKey, t TokenType, now time.Time, jti
 		cl = append(cl, '{')
 		cl = append(cl, c.prefix...)
 		cl = append(cl, `"iat":`...)
+		n := len(cl)
 		cl = strconv.AppendInt(cl, iat, 10)
+		iatEnd := len(cl)
 		cl = append(cl, `,"nbf":`...)
-		cl = strconv.AppendInt(cl, iat, 10)
+		cl = append(cl, cl[n:iatEnd]...) // nbf is iat: format it once
 		cl = append(cl, `,"exp":`...)
 		cl = strconv.AppendInt(cl, expiry(now, ttl), 10)
 		cl = append(cl, `,"jti":"`...)
-		cl = base64.RawURLEncoding.AppendEncode(cl, jti)
+		cl = appendB64(cl, jti)
 		cl = append(cl, '"')
 		if fam != nil {
 			// A family read from a token is escaped like any string.
@@ -267,7 +268,7 @@ func (c *core) signToken(dst []byte, k *ringKey, t TokenType, now time.Time, jti
 	start := len(dst)
 	dst = append(dst, k.hdr[t]...)
 	dst = append(dst, '.')
-	dst = base64.RawURLEncoding.AppendEncode(dst, cl)
+	dst = appendB64(dst, cl)
 	input := dst[start:]
 	dst = append(dst, '.')
 	return k.appendSignature(dst, input)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -100,7 +101,10 @@ const (
 // expired entries until Close. Safe for concurrent use.
 type MemoryStore struct {
 	shards [memShards]memShard
-	now    func() time.Time
+	// ids and subjects count the entries of each kind, so that a check can
+	// skip the lookups of a kind the store holds none of (no lock taken).
+	ids, subjects atomic.Int64
+	now           func() time.Time
 	max    int64
 	stop   chan struct{}
 	done   chan struct{}
@@ -176,6 +180,7 @@ func (s *MemoryStore) Revoke(_ context.Context, revs ...Revocation) error {
 		case !ok:
 			sh.revoked[r.ID] = exp
 			sh.n++
+			s.ids.Add(1)
 		}
 		sh.mu.Unlock()
 	}
@@ -199,6 +204,7 @@ func (s *MemoryStore) RevokeSubject(_ context.Context, sub string, before, until
 		e.cutoff, e.exp = max(e.cutoff, old.cutoff), max(e.exp, old.exp)
 	} else {
 		sh.n++
+		s.subjects.Add(1)
 	}
 	sh.subjects[sub] = e
 	return nil
@@ -208,7 +214,7 @@ func (s *MemoryStore) RevokeSubject(_ context.Context, sub string, before, until
 // clock only when an entry is found.
 func (s *MemoryStore) Revoked(_ context.Context, q Query) (bool, error) {
 	for _, id := range [2][]byte{q.ID, q.Family} {
-		if len(id) == 0 {
+		if len(id) == 0 || s.ids.Load() == 0 {
 			continue
 		}
 		sh := s.shard(id)
@@ -219,7 +225,7 @@ func (s *MemoryStore) Revoked(_ context.Context, q Query) (bool, error) {
 			return true, nil
 		}
 	}
-	if len(q.Subject) > 0 {
+	if len(q.Subject) > 0 && s.subjects.Load() > 0 {
 		sh := s.shard(q.Subject)
 		sh.mu.RLock()
 		e, ok := sh.subjects[string(q.Subject)]
@@ -283,12 +289,14 @@ func (s *MemoryStore) Sweep() {
 			if exp <= now {
 				delete(sh.revoked, id)
 				sh.n--
+				s.ids.Add(-1)
 			}
 		}
 		for sub, e := range sh.subjects {
 			if e.exp <= now {
 				delete(sh.subjects, sub)
 				sh.n--
+				s.subjects.Add(-1)
 			}
 		}
 		for jti, e := range sh.used {
