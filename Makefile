@@ -4,7 +4,9 @@ FUZZTIME    ?= 10s
 COUNT       ?= 1
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: test lint unit fuzz bench run build
+BENCHSTAT   ?= golang.org/x/perf/cmd/benchstat@latest
+
+.PHONY: test lint unit fuzz bench bench-pkg loadtest run build
 
 ## run: the service on 127.0.0.1:8080 with the embedded defaults (config.yaml).
 run:
@@ -18,9 +20,11 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) run $(STATICCHECK) ./...
+	cd bench && $(GO) vet ./... && $(GO) run $(STATICCHECK) ./...
 
 unit:
 	$(GO) test -race -count=1 ./...
+	cd bench && $(GO) test -race -count=1 ./...
 
 ## fuzz: every fuzz target for FUZZTIME (default 10s), one after another.
 fuzz:
@@ -31,9 +35,23 @@ fuzz:
 	  done; \
 	done
 
-## bench: the benchmarks of issuer, its stores and app (COUNT=10 for benchstat).
+## bench: quickjwt against the Go JWT libraries, -count 10, in one run:
+## a benchstat table, then each implementation's ratio to quickjwt and to
+## the HMAC floor (bench/README.md). Outputs go to bench/out/.
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) ./issuer/... ./app/
+	mkdir -p bench/out
+	cd bench && $(GO) test -run '^$$' -bench '^Benchmark(SignPair|CheckAccess|Floor|PayloadSize)' -benchmem -count 10 -cpu 2 . | tee out/peers.txt
+	cd bench && $(GO) test -run '^$$' -bench 'Parallel' -benchmem -count 10 -cpu 1,2 . | tee out/scaling.txt
+	$(GO) run $(BENCHSTAT) bench/out/peers.txt bench/out/scaling.txt
+	cd bench && $(GO) run ./cmd/ratios < out/peers.txt
+
+## bench-pkg: the package benchmarks of issuer, its stores, app and the service.
+bench-pkg:
+	$(GO) test -run '^$$' -bench . -benchmem -count $(COUNT) ./...
+
+## loadtest: wrk against the service and the net/http + golang-jwt reference.
+loadtest:
+	cd bench && $(GO) run ./cmd/loadtest
 
 ## build: the service binary, ./quickjwt.
 build:

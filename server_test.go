@@ -49,13 +49,15 @@ func testServer(t *testing.T, cfg Config) *server {
 	if err := cfg.validate(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := newServer(cfg, slog.New(slog.DiscardHandler))
+	s, err := newServer(cfg, discardLog())
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(s.close)
 	return s
 }
+
+func discardLog() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 type resp struct {
 	status int

@@ -7,6 +7,7 @@ replace github.com/quickjwt/quickjwt => ../
 require (
 	github.com/cristalhq/jwt/v5 v5.4.0
 	github.com/go-jose/go-jose/v4 v4.1.9
+	github.com/go-playground/validator/v10 v10.30.6
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/kataras/jwt v0.1.12
 	github.com/lestrrat-go/jwx/v3 v3.4.0
@@ -18,7 +19,6 @@ require (
 	github.com/gabriel-vasile/mimetype v1.4.16 // indirect
 	github.com/go-playground/locales v0.14.2 // indirect
 	github.com/go-playground/universal-translator v0.18.2 // indirect
-	github.com/go-playground/validator/v10 v10.30.6 // indirect
 	github.com/goccy/go-json v0.11.2 // indirect
 	github.com/leodido/go-urn v1.5.0 // indirect
 	github.com/lestrrat-go/blackmagic v1.0.4 // indirect

@@ -548,4 +548,3 @@ func newKataras(alg string, k Keys) (Signer, Checker, error) {
 	}
 	return sign, check, nil
 }
-

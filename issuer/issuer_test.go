@@ -509,6 +509,15 @@ func TestOwnJSONPayloadGetsOnlyItsMembers(t *testing.T) {
 	if got, err := iss.CheckAccess(ctx, next.Access); err != nil || string(got.raw) != string(in.raw) {
 		t.Fatalf("after refresh %s, %v", got.raw, err)
 	}
+	// Members of a foreign token may come in any order, between the
+	// registered claims: the payload still gets exactly its own.
+	now := time.Now().Unix()
+	mixed := forgeHS256(`{"alg":"HS256","kid":"k1","typ":"at+jwt"}`, fmt.Sprintf(
+		`{"a":1,"iss":"me","b":[2],"aud":"api", "c" : {"d":3},"iat":%d,"e":4,"exp":%d,"f":"5","jti":"j","g":6,"sub":"s","h":7}`, now, now+60), secret32)
+	got, err = iss.CheckAccess(ctx, mixed)
+	if want := `{"a":1,"b":[2],"c" : {"d":3},"e":4,"f":"5","g":6,"sub":"s","h":7}`; err != nil || string(got.raw) != want {
+		t.Fatalf("interleaved members: %s, %v; want %s", got.raw, err, want)
+	}
 }
 
 func TestLookupMember(t *testing.T) {

@@ -328,15 +328,18 @@ func checkPayloadJSON(b []byte, compat bool) error {
 	return nil
 }
 
-// decode fills p from the claims JSON of a checked token. A payload type with
-// its own UnmarshalJSON gets only its own members, without the registered
-// claims the issuer writes, as its AppendJSON wrote them; sc holds the copy.
-func (c *codec[P]) decode(data []byte, p *P, sc *scratch) error {
+// decode fills p from the payload JSON of a checked token: its members
+// without the claims the issuer writes. A payload type with its own
+// UnmarshalJSON gets it directly (valid JSON already, so not read twice); it
+// must copy what it keeps, as encoding/json asks.
+func (c *codec[P]) decode(data []byte, p *P) error {
+	var err error
 	if c.ownDec {
-		data = payloadMembers(sc.payload[:0], data)
-		sc.payload = data
+		err = any(p).(json.Unmarshaler).UnmarshalJSON(data)
+	} else {
+		err = json.Unmarshal(data, p) // p is pooled on the heap: nothing to keep on the stack
 	}
-	if err := json.UnmarshalNoEscape(data, p); err != nil {
+	if err != nil {
 		return newPayloadError(fmt.Errorf("claims do not fit the payload type: %w", err), true)
 	}
 	return nil

@@ -22,35 +22,38 @@ const idLen = 16
 // (and have no validate tags, or check themselves with PayloadValidator), it
 // allocates nothing.
 func (i *Issuer[A, R]) SignPair(p *Pair, access A, refresh R) error {
-	return i.signPairIn(p, access, refresh, "")
-}
-
-// signPairIn signs a pair in family fam (base64url), or in a new family when
-// fam is empty.
-func (i *Issuer[A, R]) signPairIn(p *Pair, access A, refresh R, fam string) error {
-	pa, pr := i.access.get(), i.refresh.get()
-	*pa, *pr = access, refresh
-	err := i.signPair(p, pa, pr, fam)
-	i.access.put(pa)
-	i.refresh.put(pr)
+	var err error
+	p.Access, p.Refresh, err = i.signPairIn(p.Access[:0], p.Refresh[:0], false, access, refresh, "")
 	return err
 }
 
-func (i *Issuer[A, R]) signPair(p *Pair, pa *A, pr *R, fam string) error {
+// signPairIn signs a pair in family fam (base64url), or in a new family when
+// fam is empty: the access token appended to a, the refresh token to b, or
+// with shared to a after the access token (then b comes back holding both).
+func (i *Issuer[A, R]) signPairIn(a, b []byte, shared bool, access A, refresh R, fam string) ([]byte, []byte, error) {
+	pa, pr := i.access.get(), i.refresh.get()
+	*pa, *pr = access, refresh
+	a, b, err := i.signPair(a, b, shared, pa, pr, fam)
+	i.access.put(pa)
+	i.refresh.put(pr)
+	return a, b, err
+}
+
+func (i *Issuer[A, R]) signPair(a, b []byte, shared bool, pa *A, pr *R, fam string) ([]byte, []byte, error) {
 	if i.closed.Load() {
-		return ErrClosed
+		return a, b, ErrClosed
 	}
 	if err := i.access.validate(pa, false); err != nil {
-		return err
+		return a, b, err
 	}
 	if err := i.refresh.validate(pr, false); err != nil {
-		return err
+		return a, b, err
 	}
 	sc := i.getScratch()
 	defer i.putScratch(sc)
 	ids, err := i.random(sc, 3)
 	if err != nil {
-		return err
+		return a, b, err
 	}
 	famID := sc.fam[:0]
 	if fam == "" {
@@ -61,16 +64,19 @@ func (i *Issuer[A, R]) signPair(p *Pair, pa *A, pr *R, fam string) error {
 	r, now := i.ring.Load(), i.cfg.Now()
 	payload, err := i.access.encode(pa, sc)
 	if err != nil {
-		return err
+		return a, b, err
 	}
-	if p.Access, err = i.signToken(p.Access[:0], r.signing, Access, now, ids[:idLen], famID, payload, sc); err != nil {
-		return err
+	if a, err = i.signToken(a, r.signing, Access, now, ids[:idLen], famID, payload, sc); err != nil {
+		return a, b, err
 	}
 	if payload, err = i.refresh.encode(pr, sc); err != nil {
-		return err
+		return a, b, err
 	}
-	p.Refresh, err = i.signToken(p.Refresh[:0], r.signing, Refresh, now, ids[idLen:2*idLen], famID, payload, sc)
-	return err
+	if shared {
+		b = a
+	}
+	b, err = i.signToken(b, r.signing, Refresh, now, ids[idLen:2*idLen], famID, payload, sc)
+	return a, b, err
 }
 
 // AppendAccessToken appends a signed access token to dst.
@@ -160,12 +166,9 @@ func (i *Issuer[A, R]) Refresh(ctx context.Context, token string, next func(old 
 	return Tokens{}, ErrReused
 }
 
-// pairBufs backs CreateTokens: the two tokens, then both in one buffer so that
-// one string conversion serves both.
-type pairBufs struct {
-	p      Pair
-	joined []byte
-}
+// pairBufs backs CreateTokens: both tokens in one buffer, so that one string
+// conversion serves both.
+type pairBufs struct{ joined []byte }
 
 var pairPool = sync.Pool{New: func() any { return new(pairBufs) }}
 
@@ -179,12 +182,13 @@ func (i *Issuer[A, R]) CreateTokens(ctx context.Context, access A, refresh R) (T
 func (i *Issuer[A, R]) createTokens(access A, refresh R, fam string) (Tokens, error) {
 	b := pairPool.Get().(*pairBufs)
 	defer pairPool.Put(b)
-	if err := i.signPairIn(&b.p, access, refresh, fam); err != nil {
+	access1, both, err := i.signPairIn(b.joined[:0], nil, true, access, refresh, fam)
+	if err != nil {
 		return Tokens{}, err
 	}
-	b.joined = append(append(b.joined[:0], b.p.Access...), b.p.Refresh...)
-	s := string(b.joined)
-	n := len(b.p.Access)
+	b.joined = both
+	s := string(both)
+	n := len(access1)
 	return Tokens{Access: s[:n], Refresh: s[n:]}, nil
 }
 

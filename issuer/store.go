@@ -105,10 +105,10 @@ type MemoryStore struct {
 	// skip the lookups of a kind the store holds none of (no lock taken).
 	ids, subjects atomic.Int64
 	now           func() time.Time
-	max    int64
-	stop   chan struct{}
-	done   chan struct{}
-	once   sync.Once
+	max           int64
+	stop          chan struct{}
+	done          chan struct{}
+	once          sync.Once
 }
 
 type memShard struct {

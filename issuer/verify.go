@@ -113,7 +113,7 @@ func check[P any](c *core, ctx context.Context, token string, want TokenType, cd
 	}
 	storeErr := err // only the revocation check failed: see CheckAccess
 	p := cd.get()
-	err = cd.decode(cl, p, sc) // copies what it keeps, so sc can go back now
+	err = cd.decode(cl, p) // copies what it keeps, so sc can go back now
 	c.putScratch(sc)
 	if err == nil {
 		err = cd.validate(p, true)
@@ -157,7 +157,8 @@ func decodeB64(dst []byte, s string) ([]byte, error) {
 }
 
 // verify checks everything about a token but its payload type, and returns
-// the decoded claims JSON, which lives in sc. The order is: size, structure,
+// the payload's JSON (the claims without those the issuer writes), which
+// lives in sc. The order is: size, structure,
 // header, signature, type, registered claims, revocation; so a forged token
 // is always reported as a signature error, whatever else is wrong with it.
 // When only the revocation check failed, the claims come with an ErrStore
@@ -244,7 +245,11 @@ func (c *core) verify(ctx context.Context, token string, m checkMode, sc *scratc
 	if out != nil {
 		rc.fill(out, k.id, typ)
 	}
-	return cl, storeErr
+	if c.cfg.Compat {
+		return cl, storeErr // no claim is the issuer's: the payload may hold them all
+	}
+	sc.payload = rc.appendPayload(sc.payload[:0], cl)
+	return sc.payload, storeErr
 }
 
 // parseHeader reads a header that is not one of the prebuilt ones. It returns
@@ -354,6 +359,42 @@ type registered struct {
 	iss, sub, jti, fam, aud []byte // aud is the raw JSON value
 	iat, nbf, exp           int64  // Unix nanoseconds
 	has                     uint8
+
+	// The payload's members (every member but the claims the issuer writes)
+	// as spans of the claims, neighbours merged: one span for our tokens.
+	pay     [4][2]int32
+	npay    int
+	payTorn bool // more spans than pay holds
+}
+
+// member records the current member as part of the payload.
+func (rc *registered) member(cl []byte, it *objIter) {
+	start, end := int32(it.ks-1), int32(it.ve)
+	if rc.npay > 0 && rc.pay[rc.npay-1][1]+1 == start && cl[start-1] == ',' {
+		rc.pay[rc.npay-1][1] = end
+		return
+	}
+	if rc.npay == len(rc.pay) {
+		rc.payTorn = true
+		return
+	}
+	rc.pay[rc.npay] = [2]int32{start, end}
+	rc.npay++
+}
+
+// appendPayload appends the payload's members of cl as one JSON object.
+func (rc *registered) appendPayload(dst, cl []byte) []byte {
+	if rc.payTorn {
+		return payloadMembers(dst, cl)
+	}
+	dst = append(dst, '{')
+	for i, p := range rc.pay[:rc.npay] {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, cl[p[0]:p[1]]...)
+	}
+	return append(dst, '}')
 }
 
 const (
@@ -379,9 +420,10 @@ func (rc *registered) read(cl []byte) error {
 		case "iss":
 			rc.iss, ok = strValue(it.val())
 			rc.has |= hasIss
-		case "sub":
+		case "sub": // registered, but the payload's: the issuer does not write it
 			rc.sub, ok = strValue(it.val())
 			rc.has |= hasSub
+			rc.member(cl, &it)
 		case "jti":
 			rc.jti, ok = strValue(it.val())
 			rc.has |= hasJti
@@ -400,6 +442,8 @@ func (rc *registered) read(cl []byte) error {
 		case "exp":
 			rc.exp, ok = numericDate(it.val())
 			rc.has |= hasExp
+		default:
+			rc.member(cl, &it)
 		}
 		if !ok {
 			return fmt.Errorf("%w: %s has the wrong JSON type", ErrMissingClaim, name)
