@@ -96,6 +96,17 @@ func (r *claimRules) tryRule(rule string) (err error) {
 	return nil
 }
 
+// check applies rule to v. The validator panics when a rule does not fit the
+// value's type (max on a bool, say): a client's mistake, so an error here.
+func (r *claimRules) check(v any, rule string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("%v", p)
+		}
+	}()
+	return r.v.Var(v, rule)
+}
+
 // parse checks a request body and returns its claims, or an
 // *issuer.PayloadError listing every problem (a 400).
 func (r *claimRules) parse(body []byte) (claimSet, error) {
@@ -109,7 +120,7 @@ func (r *claimRules) parse(body []byte) (claimSet, error) {
 		if !present {
 			v = nil
 		}
-		if err := r.v.Var(v, r.rules[name]); err != nil {
+		if err := r.check(v, r.rules[name]); err != nil {
 			if verrs, ok := err.(validator.ValidationErrors); ok {
 				for _, fe := range verrs {
 					bad = append(bad, issuer.FieldViolation{Field: name, Rule: fe.Tag(), Param: fe.Param()})

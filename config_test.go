@@ -135,3 +135,25 @@ func TestProductionNeedsKeysAndClients(t *testing.T) {
 		t.Fatalf("production without keys and clients: %v", err)
 	}
 }
+
+// FuzzConfigYAML: any file is loaded or refused with an error; it never
+// panics, and what loads is valid.
+func FuzzConfigYAML(f *testing.F) {
+	f.Add(string(defaultConfig))
+	f.Add("server: {addr: 127.0.0.1:9000}\n")
+	f.Add("issuer:\n  access_ttl: soon\n")
+	f.Add("keys: {signing: {kid: k, alg: HS256, secret_env: X}}\n")
+	f.Add("claims: {rules: {role: 'oneof=a b', x: nosuchrule}}\n")
+	f.Add("[1, 2")
+	f.Add("")
+	f.Fuzz(func(t *testing.T, doc string) {
+		var cfg Config
+		if err := decodeYAML(defaultConfig, &cfg, "defaults"); err != nil {
+			t.Fatal(err)
+		}
+		if decodeYAML([]byte(doc), &cfg, "fuzz") != nil {
+			return
+		}
+		_ = cfg.validate() // must not panic, whatever the rules say
+	})
+}

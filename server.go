@@ -21,6 +21,7 @@ import (
 	json "github.com/goccy/go-json"
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/gofiber/fiber/v2/middleware/recover"
 	"github.com/quickjwt/quickjwt/app"
 	"github.com/quickjwt/quickjwt/issuer"
 )
@@ -152,7 +153,7 @@ func (s *server) routes(problems fiber.ErrorHandler) {
 		BodyLimit:             cfg.BodyLimit,
 		ReadBufferSize:        cfg.HeaderLimit,
 	})
-	s.web.Use(s.observe)
+	s.web.Use(s.observe, recover.New()) // a panic is a 500 and a log line, never a dead process
 	v := s.web.Group(cfg.Prefix)
 	v.Post("/tokens", s.limit(s.cfg.RateLimit.Tokens), s.handleTokens)
 	v.Post("/refresh", s.limit(s.cfg.RateLimit.Refresh), s.handleRefresh)

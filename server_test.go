@@ -128,6 +128,8 @@ func TestTokensEndpoint(t *testing.T) {
 		{"not an object", `["sub"]`, []string{"Authorization", auth, "Content-Type", ct}, 400, "one JSON object"},
 		{"missing sub", `{}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"sub","rule":"required"`},
 		{"rule broken", `{"sub":"a","role":"root"}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"role","rule":"oneof"`},
+		{"claim of another type", `{"sub":true,"role":{"x":[1]}}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"sub"`},
+		{"null claim", `{"sub":null}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"sub","rule":"required"`},
 		{"unknown claim", `{"sub":"a","admin":true}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"admin","rule":"unknown"`},
 		{"registered claim", `{"sub":"a","exp":99999999999}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"exp","rule":"reserved"`},
 		{"duplicate claim", `{"sub":"a","sub":"b"}`, []string{"Authorization", auth, "Content-Type", ct}, 400, "unique keys"},

@@ -79,6 +79,7 @@ type Config struct {
 	Lookup []Source
 
 	// Access and Refresh set the cookie of each token type.
+	// Optional. Default: see CookieConfig ("access" and "refresh", path /).
 	Access  CookieConfig
 	Refresh CookieConfig
 
@@ -88,6 +89,7 @@ type Config struct {
 	DisableCookies bool
 
 	// CSRF sets the double-submit protection of cookie-authenticated requests.
+	// Optional. Default: on, "csrf_token" cookie, "X-CSRF-Token" header.
 	CSRF CSRFConfig
 
 	// StrictOptional makes the optional checks answer 401 for a token that is

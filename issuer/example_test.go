@@ -391,3 +391,66 @@ func ExampleConfig_compat() {
 	// Output:
 	// eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiJzb21lX2lkIn0.9w3SBLvwLKXosgXlENnfx9pAhcmSrwGHIlMZ71ciAwY
 }
+
+// Refresh rotates: the new pair continues the family, and using the old
+// refresh token again is taken for a replay.
+func ExampleIssuer_Refresh() {
+	ctx := context.Background()
+	iss, _ := issuer.New[UserScheme, UserScheme](exampleConfig())
+	defer iss.Close()
+	login, _ := iss.CreateTokens(ctx, UserScheme{Sub: "some_id"}, UserScheme{Sub: "some_id"})
+
+	keep := func(old UserScheme) (UserScheme, UserScheme, error) { return old, old, nil }
+	next, err := iss.Refresh(ctx, login.Refresh, keep)
+	fmt.Println(err)
+	_, err = iss.Refresh(ctx, login.Refresh, keep) // a thief replays the old one
+	fmt.Println(err)
+	_, err = iss.CheckAccess(ctx, next.Access) // the whole family is revoked
+	fmt.Println(err)
+	// Output:
+	// <nil>
+	// issuer: refresh token reused; its family is revoked
+	// issuer: token revoked
+}
+
+func ExampleIssuer_RevokeSubject() {
+	ctx := context.Background()
+	iss, _ := issuer.New[UserScheme, UserScheme](exampleConfig())
+	defer iss.Close()
+	phone, _ := iss.CreateAccessToken(ctx, UserScheme{Sub: "alice"})
+	laptop, _ := iss.CreateAccessToken(ctx, UserScheme{Sub: "alice"})
+	fmt.Println(iss.RevokeSubject(ctx, "alice")) // log alice out everywhere
+	_, err1 := iss.CheckAccess(ctx, phone)
+	_, err2 := iss.CheckAccess(ctx, laptop)
+	fmt.Println(err1, err2)
+	// Output:
+	// <nil>
+	// issuer: token revoked issuer: token revoked
+}
+
+func ExampleIssuer_AppendRefreshToken() {
+	iss, _ := issuer.New[FastUser, FastUser](exampleConfig())
+	defer iss.Close()
+	buf, err := iss.AppendRefreshToken(nil, FastUser{Sub: "some_id"})
+	_, claims, _ := iss.CheckRefreshClaims(context.Background(), string(buf))
+	fmt.Println(err, claims.Type, claims.Family != "")
+	// Output:
+	// <nil> rt+jwt true
+}
+
+func ExampleIssuer_Keys() {
+	iss, _ := issuer.New[UserScheme, UserScheme](exampleConfig())
+	defer iss.Close()
+	ks := iss.Keys()
+	fmt.Println(ks.Signing, len(ks.Verify))
+	// Output:
+	// Key{kid="2026-12" alg=HS256 [redacted]} 0
+}
+
+func ExampleLookupMember() {
+	payload := []byte(`{"sub":"some_id","roles":["admin"]}`) // as an UnmarshalJSON method receives it
+	v, ok := issuer.LookupMember(payload, "roles")
+	fmt.Println(string(v), ok)
+	// Output:
+	// ["admin"] true
+}
