@@ -1,8 +1,6 @@
 package issuer_test
 
 import (
-	"crypto/hmac"
-	"crypto/sha256"
 	"testing"
 
 	"github.com/quickjwt/quickjwt/issuer"
@@ -128,28 +126,5 @@ func BenchmarkCheckAccess(b *testing.B) {
 				}
 			})
 		})
-	}
-}
-
-// BenchmarkFloorHMACPair is the physical floor of HS256 pair signing: the two
-// HMAC-SHA256 computations over signing inputs of the same length, nothing else.
-func BenchmarkFloorHMACPair(b *testing.B) {
-	plain := newTyped[Scoped, Scoped](b, mustHMAC(b, "k1", secret32))
-	tokens, err := plain.CreateTokens(ctx, benchScoped, benchScoped)
-	if err != nil {
-		b.Fatal(err)
-	}
-	in1 := []byte(tokens.Access[:len(tokens.Access)-44])
-	in2 := []byte(tokens.Refresh[:len(tokens.Refresh)-44])
-	m := hmac.New(sha256.New, secret32)
-	var sum [32]byte
-	b.ReportAllocs()
-	for b.Loop() {
-		m.Reset()
-		m.Write(in1)
-		m.Sum(sum[:0])
-		m.Reset()
-		m.Write(in2)
-		m.Sum(sum[:0])
 	}
 }
