@@ -373,3 +373,26 @@ func TestRateLimit(t *testing.T) {
 	}
 	r.problem(t)
 }
+
+// log.format json and log.requests: one JSON line per request, with its id.
+func TestRequestLogJSON(t *testing.T) {
+	var stderr strings.Builder
+	cfg, log, err := config("", []string{"QUICKJWT_LOG_FORMAT=json", "QUICKJWT_LOG_REQUESTS=true"}, &stderr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := testConfig(t)
+	cfg.Server.DataDir, cfg.Keys, cfg.Clients = base.Server.DataDir, base.Keys, base.Clients
+	s, err := newServer(cfg, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(s.close)
+	call(t, s, "GET", "/healthz", "", "X-Request-ID", "req-42")
+	var line map[string]any
+	last := strings.TrimSpace(stderr.String())
+	last = last[strings.LastIndexByte(last, '\n')+1:]
+	if err := json.Unmarshal([]byte(last), &line); err != nil || line["msg"] != "request" || line["request_id"] != "req-42" || line["status"] != float64(200) {
+		t.Fatalf("log line %q: %v", last, err)
+	}
+}
