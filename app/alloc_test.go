@@ -5,7 +5,7 @@ package app_test
 import "testing"
 
 // The access check adds at most 2 allocations to a request beyond Fiber's own
-// (issue 3); today it adds 1, the validated payload copy.
+// (issue 3); today it adds 1.
 func TestAccessCheckAllocs(t *testing.T) {
 	h, tok, _ := overheadApp(t)
 	base := request("/baseline", "", "")
