@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"math/bits"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -311,8 +312,26 @@ func hexVal(c byte) int {
 	return -1
 }
 
-// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+// number reads -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? whose value
+// fits a float64, as encoding/json requires of a number it decodes into an
+// interface: a claim of 1e700 is refused here rather than by whoever reads
+// the claims later.
 func (s *scanner) number() bool {
+	start := s.i
+	if !s.numberSyntax() {
+		return false
+	}
+	// Only an exponent or more than 300 digits can leave float64's range
+	// (its largest value has 309 digits); the common claim pays nothing.
+	if n := s.b[start:s.i]; len(n) > 300 || bytes.ContainsAny(n, "eE") {
+		if _, err := strconv.ParseFloat(string(n), 64); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *scanner) numberSyntax() bool {
 	if s.b[s.i] == '-' {
 		s.i++
 	}
