@@ -22,8 +22,9 @@ var (
 	// ErrBadAuthorization means the Authorization header is sent twice, is
 	// not of the Bearer scheme, or holds an empty token.
 	ErrBadAuthorization error = &authError{"app: malformed Authorization header"}
-	// ErrCSRF means a cookie-authenticated request on an unsafe method did
-	// not repeat the CSRF cookie in the CSRF header.
+	// ErrCSRF means a cookie-authenticated request that changes state (an
+	// unsafe method, or any refresh or logout) did not repeat the CSRF cookie
+	// in the CSRF header.
 	ErrCSRF = errors.New("app: CSRF token missing or wrong")
 )
 
@@ -173,7 +174,7 @@ func (j *JWT[A, R]) accessMiddleware(optional bool) fiber.Handler {
 		if j.cfg.Next != nil && j.cfg.Next(c) {
 			return c.Next()
 		}
-		tok, err := j.token(c, j.cfg.Access.Name)
+		tok, err := j.token(c, j.cfg.Access.Name, unsafeMethod(c.Method()))
 		v := new(checked[A])
 		if err == nil {
 			v.payload, v.claims, err = j.iss.CheckAccessClaims(c.UserContext(), tok)
@@ -214,9 +215,11 @@ func (j *JWT[A, R]) AccessClaims(c *fiber.Ctx) (issuer.Claims, bool) {
 
 // Refresh checks the request's refresh token, lets next build the new
 // payloads from the old refresh payload, issues the new pair in the same
-// family, sets its cookies and returns it.
+// family, sets its cookies and returns it. Refreshing spends the token and
+// sets new cookies, whatever the method: a refresh cookie needs the CSRF
+// header on GET too.
 func (j *JWT[A, R]) Refresh(c *fiber.Ctx, next func(old R) (A, R, error)) (issuer.Tokens, error) {
-	tok, err := j.token(c, j.cfg.Refresh.Name)
+	tok, err := j.token(c, j.cfg.Refresh.Name, true)
 	if err != nil {
 		return issuer.Tokens{}, err
 	}
@@ -267,8 +270,8 @@ func (j *JWT[A, R]) RefreshHandler(next func(old R) (A, R, error)) fiber.Handler
 // Logout revokes the access and refresh tokens the request presents (in the
 // Authorization header or the cookies; an invalid or expired one is skipped)
 // and deletes the cookies with the path and domain they were set with, so
-// browsers really drop them. A cookie-authenticated unsafe request needs the
-// CSRF header.
+// browsers really drop them. With cookies it needs the CSRF header whatever
+// the method, so that no cross-site link or image can log a user out.
 func (j *JWT[A, R]) Logout(c *fiber.Ctx) error {
 	ctx := c.UserContext()
 	var tokens [3]string
@@ -285,7 +288,7 @@ func (j *JWT[A, R]) Logout(c *fiber.Ctx) error {
 			fromCookie = true
 		}
 	}
-	if err := j.checkCSRF(c, fromCookie); err != nil {
+	if err := j.checkCSRF(c, fromCookie, true); err != nil {
 		return err
 	}
 	for _, tok := range tokens[:n] {
@@ -310,7 +313,7 @@ func (j *JWT[A, R]) LogoutHandler() fiber.Handler {
 // --- internals ---
 
 func (j *JWT[A, R]) checkAccess(c *fiber.Ctx) (A, error) {
-	tok, err := j.token(c, j.cfg.Access.Name)
+	tok, err := j.token(c, j.cfg.Access.Name, unsafeMethod(c.Method()))
 	if err != nil {
 		var zero A
 		return zero, err
@@ -320,7 +323,7 @@ func (j *JWT[A, R]) checkAccess(c *fiber.Ctx) (A, error) {
 }
 
 func (j *JWT[A, R]) checkRefresh(c *fiber.Ctx) (R, error) {
-	tok, err := j.token(c, j.cfg.Refresh.Name)
+	tok, err := j.token(c, j.cfg.Refresh.Name, unsafeMethod(c.Method()))
 	if err != nil {
 		var zero R
 		return zero, err
@@ -339,11 +342,11 @@ func (j *JWT[A, R]) storeError(c *fiber.Ctx, err error) error {
 }
 
 // token finds the request's token of the type whose cookie is named cookie,
-// and checks CSRF when the cookie authenticates an unsafe request.
-func (j *JWT[A, R]) token(c *fiber.Ctx, cookie string) (string, error) {
+// and checks CSRF when the cookie authenticates a request that changes state.
+func (j *JWT[A, R]) token(c *fiber.Ctx, cookie string, changes bool) (string, error) {
 	tok, fromCookie, err := j.lookup(c, cookie)
 	if err == nil {
-		err = j.checkCSRF(c, fromCookie)
+		err = j.checkCSRF(c, fromCookie, changes)
 	}
 	return tok, err
 }
@@ -409,8 +412,10 @@ func unsafeMethod(m string) bool {
 	return true
 }
 
-func (j *JWT[A, R]) checkCSRF(c *fiber.Ctx, fromCookie bool) error {
-	if !fromCookie || j.cfg.CSRF.Disabled || !unsafeMethod(c.Method()) {
+// checkCSRF asks a cookie-authenticated request that changes state for the
+// CSRF header.
+func (j *JWT[A, R]) checkCSRF(c *fiber.Ctx, fromCookie, changes bool) error {
+	if !fromCookie || j.cfg.CSRF.Disabled || !changes {
 		return nil
 	}
 	want := c.Request().Header.Cookie(j.cfg.CSRF.CookieName)

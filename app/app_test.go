@@ -360,9 +360,15 @@ func TestCSRF(t *testing.T) {
 	// Safe methods and bearer tokens need no CSRF token.
 	checkResponse(t, f.do("GET", "/access-token-check", cookie), 200, "", `{"sub":"u"}`)
 	checkResponse(t, f.do("POST", "/access-token-check", "H:Authorization: Bearer "+tokens.Access), 200, "", `{"sub":"u"}`)
-	// Refresh and logout by cookie on POST need it too.
+	// Refresh and logout change state whatever the method: by cookie, they
+	// need it on GET too, so that a cross-site link cannot log a user out or
+	// spend the refresh token.
 	checkResponse(t, f.do("POST", "/refresh-jwt", "C:refresh="+tokens.Refresh, csrfCookie), 403, "", "")
+	checkResponse(t, f.do("GET", "/refresh-jwt", "C:refresh="+tokens.Refresh, csrfCookie), 403, "", "")
 	checkResponse(t, f.do("POST", "/logout", cookie, csrfCookie), 403, "", "")
+	checkResponse(t, f.do("GET", "/logout-depends", cookie, csrfCookie), 403, "", "")
+	checkResponse(t, f.do("GET", "/refresh-token-check", "C:refresh="+tokens.Refresh), 200, "", `{"sub":"u"}`) // only reads
+	checkResponse(t, f.do("GET", "/access-token-check", cookie), 200, "", `{"sub":"u"}`)                       // nothing was spent or revoked
 	if r := f.do("POST", "/logout", cookie, csrfCookie, "H:X-CSRF-Token: "+csrf); r.status != 204 {
 		t.Fatalf("logout with CSRF header: %d %s", r.status, r.body)
 	}
@@ -377,9 +383,9 @@ func TestCSRF(t *testing.T) {
 
 func TestRefreshHandler(t *testing.T) {
 	f := newFixture(t, app.Config{}, issuer.Config{})
-	tokens, _ := f.login("u")
+	tokens, csrf := f.login("u")
 	f.clk.Add(time.Minute)
-	r := f.do("GET", "/refresh-jwt", "C:refresh="+tokens.Refresh)
+	r := f.do("GET", "/refresh-jwt", "C:refresh="+tokens.Refresh, "C:csrf_token="+csrf, "H:X-CSRF-Token: "+csrf)
 	var next issuer.Tokens
 	if r.status != 200 || json.Unmarshal([]byte(r.body), &next) != nil || next.Access == "" || next.Access == tokens.Access {
 		t.Fatalf("refresh: %d %s", r.status, r.body)
@@ -398,8 +404,8 @@ func TestRefreshHandler(t *testing.T) {
 
 func TestLogoutRevokes(t *testing.T) {
 	f := newFixture(t, app.Config{}, issuer.Config{})
-	tokens, _ := f.login("u")
-	if r := f.do("GET", "/logout-depends", "C:access="+tokens.Access, "C:refresh="+tokens.Refresh); r.status != 204 {
+	tokens, csrf := f.login("u")
+	if r := f.do("GET", "/logout-depends", "C:access="+tokens.Access, "C:refresh="+tokens.Refresh, "C:csrf_token="+csrf, "H:X-CSRF-Token: "+csrf); r.status != 204 {
 		t.Fatalf("logout: %d %s", r.status, r.body)
 	}
 	checkResponse(t, f.do("GET", "/access-token-check", "H:Authorization: Bearer "+tokens.Access), 401, "token revoked", "")
@@ -410,7 +416,7 @@ func TestLogoutRevokes(t *testing.T) {
 		t.Fatalf("bearer logout: %d", r.status)
 	}
 	checkResponse(t, f.do("GET", "/access-token-check", "H:Authorization: Bearer "+t2.Access), 401, "token revoked", "")
-	if r := f.do("GET", "/logout-depends", "C:access=garbage"); r.status != 204 {
+	if r := f.do("GET", "/logout-depends", "C:access=garbage", "C:csrf_token=x", "H:X-CSRF-Token: x"); r.status != 204 {
 		t.Fatalf("logout with garbage: %d", r.status)
 	}
 }
@@ -431,7 +437,7 @@ func TestServerErrors(t *testing.T) {
 	open, _ := failOpen.login("u")
 	checkResponse(t, failOpen.do("GET", "/access-token-check", "C:access="+open.Access), 200, "", `{"sub":"u"}`)
 	checkResponse(t, failOpen.do("GET", "/access-token-check", "C:access=garbage"), 401, "malformed token", "")
-	r = f.do("GET", "/logout-depends", "C:access="+tokens.Access)
+	r = f.do("GET", "/logout-depends", "H:Authorization: Bearer "+tokens.Access)
 	if r.status != 503 || r.cookies["access"] != nil {
 		t.Errorf("store down on logout: %d %s (cookies must stay: nothing was revoked)", r.status, r.body)
 	}

@@ -63,6 +63,10 @@ func TestQuickJWTPaths(t *testing.T) {
 		r.cookies["access"].Value != pair.Access || r.cookies["refresh"].Value != pair.Refresh {
 		t.Fatalf("/create-tokens: %d %s %v", r.status, r.body, r.cookies)
 	}
+	csrfCookie := r.cookies["csrf_token"]
+	if csrfCookie == nil {
+		t.Fatal("/create-tokens set no CSRF cookie")
+	}
 	for _, path := range []string{"/create-access-token?sub=some_id", "/create-refresh-token?sub=some_id"} {
 		r := get(t, web, "GET", path, nil)
 		var tok string
@@ -118,12 +122,20 @@ func TestQuickJWTPaths(t *testing.T) {
 		})
 	}
 
-	r = get(t, web, "GET", "/refresh-jwt", nil, refresh)
+	// Refresh and logout by cookie need the CSRF header, on GET too.
+	withCSRF := http.Header{"X-Csrf-Token": {csrfCookie.Value}}
+	if r := get(t, web, "GET", "/refresh-jwt", nil, refresh, csrfCookie); r.status != 403 {
+		t.Fatalf("/refresh-jwt without CSRF header: %d %s", r.status, r.body)
+	}
+	if r := get(t, web, "GET", "/logout-depends", nil, access, csrfCookie); r.status != 403 {
+		t.Fatalf("/logout-depends without CSRF header: %d %s", r.status, r.body)
+	}
+	r = get(t, web, "GET", "/refresh-jwt", withCSRF, refresh, csrfCookie)
 	var next issuer.Tokens
 	if r.status != 200 || json.Unmarshal([]byte(r.body), &next) != nil || next.Access == "" || r.cookies["access"].Value != next.Access {
 		t.Fatalf("/refresh-jwt: %d %s", r.status, r.body)
 	}
-	r = get(t, web, "GET", "/logout-depends", nil, &http.Cookie{Name: "access", Value: next.Access}, &http.Cookie{Name: "refresh", Value: next.Refresh})
+	r = get(t, web, "GET", "/logout-depends", withCSRF, &http.Cookie{Name: "access", Value: next.Access}, &http.Cookie{Name: "refresh", Value: next.Refresh}, csrfCookie)
 	if r.status != 200 || r.body != "null" || r.cookies["access"] == nil || r.cookies["access"].Value != "" || r.cookies["refresh"].Value != "" {
 		t.Fatalf("/logout-depends: %d %s %v", r.status, r.body, r.cookies)
 	}
