@@ -318,20 +318,6 @@ func hexVal(c byte) int {
 // the claims later.
 func (s *scanner) number() bool {
 	start := s.i
-	if !s.numberSyntax() {
-		return false
-	}
-	// Only an exponent or more than 300 digits can leave float64's range
-	// (its largest value has 309 digits); the common claim pays nothing.
-	if n := s.b[start:s.i]; len(n) > 300 || bytes.ContainsAny(n, "eE") {
-		if _, err := strconv.ParseFloat(string(n), 64); err != nil {
-			return false
-		}
-	}
-	return true
-}
-
-func (s *scanner) numberSyntax() bool {
 	if s.b[s.i] == '-' {
 		s.i++
 	}
@@ -360,8 +346,16 @@ func (s *scanner) numberSyntax() bool {
 		if s.digits() == 0 {
 			return false
 		}
+		return inFloatRange(s.b[start:s.i])
 	}
-	return true
+	// Without an exponent, only more than 300 digits can leave float64's
+	// range (its largest value has 309): the common claim pays nothing.
+	return s.i-start <= 300 || inFloatRange(s.b[start:s.i])
+}
+
+func inFloatRange(n []byte) bool {
+	_, err := strconv.ParseFloat(string(n), 64)
+	return err == nil
 }
 
 func (s *scanner) digits() int {

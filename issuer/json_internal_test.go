@@ -169,6 +169,67 @@ func FuzzAppendB64(f *testing.F) {
 	})
 }
 
+// refDecodeB64 is the reference decoder: canonical unpadded base64url.
+func refDecodeB64(s string) ([]byte, bool) {
+	if strings.ContainsAny(s, "\r\n") { // which encoding/base64 skips
+		return nil, false
+	}
+	b, err := base64.RawURLEncoding.Strict().DecodeString(s)
+	return b, err == nil
+}
+
+var b64Seeds = []string{"", "A", "AA", "AB", "AAA", "AAB", "AAAA", "QQ", "QR", "QUE", "QUF", "eyJhbGciOiJIUzI1NiJ9",
+	"ab+/", "ab==", "a=", "Zm9v\n", "Zm9v\rYmFy", "Zm 9v", "Zm9v\x80", "-_-_", "____", "_w", "_x", "__8", "__9"}
+
+func TestDecodeB64(t *testing.T) {
+	src := make([]byte, 300)
+	for i := range src {
+		src[i] = byte(i*7 + 3)
+	}
+	for n := range len(src) {
+		enc := base64.RawURLEncoding.EncodeToString(src[:n])
+		got, err := decodeB64([]byte("garbage"), enc)
+		if err != nil || !bytes.Equal(got, src[:n]) {
+			t.Fatalf("len %d: %x, %v", n, got, err)
+		}
+	}
+	for _, s := range b64Seeds {
+		want, ok := refDecodeB64(s)
+		if got, err := decodeB64(nil, s); (err == nil) != ok || ok && !bytes.Equal(got, want) {
+			t.Errorf("%q: %x, %v; want %x, %v", s, got, err, want, ok)
+		}
+	}
+}
+
+func FuzzDecodeB64(f *testing.F) {
+	for _, s := range b64Seeds {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		want, ok := refDecodeB64(s)
+		if got, err := decodeB64(nil, s); (err == nil) != ok || ok && !bytes.Equal(got, want) {
+			t.Fatalf("%q: %x, %v; want %x, %v", s, got, err, want, ok)
+		}
+	})
+}
+
+func BenchmarkDecodeB64(b *testing.B) {
+	src := make([]byte, 280)
+	enc := base64.RawURLEncoding.EncodeToString(src)
+	dst := make([]byte, 0, 512)
+	b.Run("stdlib", func(b *testing.B) {
+		for b.Loop() {
+			n, _ := base64.RawURLEncoding.Strict().Decode(dst[:cap(dst)], []byte(enc))
+			dst = dst[:n]
+		}
+	})
+	b.Run("tables", func(b *testing.B) {
+		for b.Loop() {
+			dst, _ = decodeB64(dst, enc)
+		}
+	})
+}
+
 func BenchmarkB64(b *testing.B) {
 	src := make([]byte, 280)
 	dst := make([]byte, 0, 512)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto/subtle"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"math"
@@ -135,26 +134,6 @@ type checkMode struct {
 
 // bytesOf views s as bytes without copying. The bytes must not be written.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
-
-// b64 decodes strictly: canonical base64url without padding.
-var b64 = base64.RawURLEncoding.Strict()
-
-// errLineBreak reports a segment with CR or LF, which the decoder skips.
-var errLineBreak = errors.New("line break in base64")
-
-func decodeB64(dst []byte, s string) ([]byte, error) {
-	n := b64.DecodedLen(len(s))
-	if cap(dst) < n {
-		dst = make([]byte, n)
-	}
-	m, err := b64.Decode(dst[:n], bytesOf(s))
-	if err == nil && m != n {
-		// Fewer bytes than the length promises: the decoder skipped line
-		// breaks, which a compact token never holds.
-		err = errLineBreak
-	}
-	return dst[:m], err
-}
 
 // verify checks everything about a token but its payload type, and returns
 // the payload's JSON (the claims without those the issuer writes), which
