@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/base64"
 	stdjson "encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -89,22 +90,51 @@ var jsonSeeds = []string{
 	`{"k1":1,"k2":2,"k3":3,"k4":4,"k5":5,"k6":6,"k7":7,"k8":8,"k9":9,"k10":10,"k11":11,"k12":12,"k\u0031":0}`,
 }
 
+// claimsReadAgrees reports whether registered.read agrees with the
+// reference's verdict want on b: it takes what is valid, refuses what is
+// not, and may refuse valid JSON only for a claim of the wrong JSON type
+// (which it reports before reading on).
+func claimsReadAgrees(b []byte, want bool) bool {
+	var rc registered
+	err := rc.read(b)
+	if want {
+		return err == nil || errors.Is(err, ErrMissingClaim)
+	}
+	return err != nil
+}
+
+// claimSeeds put the registered names, escaped and repeated, in the seeds.
+var claimSeeds = []string{
+	`{"iat":1,"iat":2}`, `{"iat":1,"\u0069at":2}`, `{"exp":1,"x":1,"exp":2}`, `{"sub":"a","s\u0075b":"b"}`,
+	`{"iss":"a","aud":"b","jti":"c","fam":"d","nbf":1,"exp":2,"iat":3,"x":{"iat":1,"iat":1}}`,
+	`{"x":1,"y":2,"x":3}`, `{"x":1,"\u0078":3}`, `{"iat":"wrong type","iat":1}`, `{"aud":1}`,
+}
+
 func TestStrictJSON(t *testing.T) {
-	for _, s := range jsonSeeds {
-		if got, want := strictObject([]byte(s)), refStrictObject([]byte(s)); got != want {
+	for _, s := range append(jsonSeeds, claimSeeds...) {
+		want := refStrictObject([]byte(s))
+		if got := strictObject([]byte(s)); got != want {
 			t.Errorf("%s: reader %v, reference %v", s, got, want)
+		}
+		if !claimsReadAgrees([]byte(s), want) {
+			t.Errorf("%s: the claims reader disagrees with the reference, %v", s, want)
 		}
 	}
 }
 
-// FuzzStrictJSON compares the reader with encoding/json plus the added rules.
+// FuzzStrictJSON compares the reader, and the claims reader built on it,
+// with encoding/json plus the added rules.
 func FuzzStrictJSON(f *testing.F) {
-	for _, s := range jsonSeeds {
+	for _, s := range append(jsonSeeds, claimSeeds...) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		if got, want := strictObject([]byte(s)), refStrictObject([]byte(s)); got != want {
+		want := refStrictObject([]byte(s))
+		if got := strictObject([]byte(s)); got != want {
 			t.Fatalf("%q: reader %v, reference %v", s, got, want)
+		}
+		if !claimsReadAgrees([]byte(s), want) {
+			t.Fatalf("%q: the claims reader disagrees with the reference, %v", s, want)
 		}
 	})
 }
