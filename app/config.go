@@ -52,8 +52,9 @@ type CookieConfig struct {
 // CSRFConfig sets the double-submit CSRF protection: when tokens are set as
 // cookies, a readable CSRF cookie is set with them, and a request on an
 // unsafe method (POST, PUT, PATCH, DELETE) that is authenticated by cookie
-// must echo its value in a header. Bearer-authenticated requests need no CSRF
-// token: a browser never adds an Authorization header by itself.
+// must echo its value in a header; so must a refresh or logout by cookie on
+// any method, since both change state. Bearer-authenticated requests need no
+// CSRF token: a browser never adds an Authorization header by itself.
 type CSRFConfig struct {
 	// Disabled turns the check off. Optional. Default: false.
 	Disabled bool

@@ -34,7 +34,7 @@
 // A missing or invalid token is answered with 401, a WWW-Authenticate
 // challenge (RFC 6750) and an application/problem+json body (RFC 9457); a
 // cookie-authenticated POST, PUT, PATCH or DELETE without the CSRF header
-// with 403. ErrorHandler does the same for errors handlers return, and
+// with 403, as is a refresh or logout by cookie without it on any method. ErrorHandler does the same for errors handlers return, and
 // answers an invalid payload with 400 and its failed fields.
 //
 // # Concurrency
