@@ -130,6 +130,11 @@ func (r *claimRules) parse(body []byte) (claimSet, error) {
 			bad = append(bad, issuer.FieldViolation{Field: name, Rule: r.rules[name]})
 		}
 	}
+	if v, ok := values["sub"]; ok && !slices.ContainsFunc(bad, func(f issuer.FieldViolation) bool { return f.Field == "sub" }) {
+		if _, ok := v.(string); !ok { // RFC 7519 section 4.1.2; a check would refuse the token
+			bad = append(bad, issuer.FieldViolation{Field: "sub", Rule: "string"})
+		}
+	}
 	for name := range values {
 		if _, known := r.rules[name]; known {
 			continue

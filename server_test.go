@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/quickjwt/quickjwt/issuer"
 )
 
 const (
@@ -129,6 +132,7 @@ func TestTokensEndpoint(t *testing.T) {
 		{"missing sub", `{}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"sub","rule":"required"`},
 		{"rule broken", `{"sub":"a","role":"root"}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"role","rule":"oneof"`},
 		{"claim of another type", `{"sub":true,"role":{"x":[1]}}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"sub"`},
+		{"number as sub", `{"sub":12}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"sub","rule":"string"`},
 		{"null claim", `{"sub":null}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"sub","rule":"required"`},
 		{"unknown claim", `{"sub":"a","admin":true}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"admin","rule":"unknown"`},
 		{"registered claim", `{"sub":"a","exp":99999999999}`, []string{"Authorization", auth, "Content-Type", ct}, 400, `"field":"exp","rule":"reserved"`},
@@ -394,5 +398,33 @@ func TestRequestLogJSON(t *testing.T) {
 	last = last[strings.LastIndexByte(last, '\n')+1:]
 	if err := json.Unmarshal([]byte(last), &line); err != nil || line["msg"] != "request" || line["request_id"] != "req-42" || line["status"] != float64(200) {
 		t.Fatalf("log line %q: %v", last, err)
+	}
+}
+
+// TestClaimSubMustBeString: whatever the rules say, a sub that is not a
+// string is refused when minting, since no check would pass the token.
+func TestClaimSubMustBeString(t *testing.T) {
+	r, err := newClaimRules(ClaimsConfig{AllowUnknown: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		body string
+		ok   bool
+	}{
+		{`{"sub":"alice","n":1}`, true},
+		{`{"n":1}`, true},
+		{`{"sub":null}`, false},
+		{`{"sub":7}`, false},
+		{`{"sub":["alice"]}`, false},
+	} {
+		_, err := r.parse([]byte(tc.body))
+		var pe *issuer.PayloadError
+		switch {
+		case tc.ok && err != nil:
+			t.Errorf("%s: %v", tc.body, err)
+		case !tc.ok && (!errors.As(err, &pe) || len(pe.Fields) != 1 || pe.Fields[0] != issuer.FieldViolation{Field: "sub", Rule: "string"}):
+			t.Errorf("%s: err = %v, want one violation sub/string", tc.body, err)
+		}
 	}
 }

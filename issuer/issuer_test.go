@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -363,6 +364,84 @@ func TestReservedClaimCollisions(t *testing.T) {
 		iss2.Close()
 	}
 	_ = skipped{}.fam
+}
+
+// subText is a subject type that encodes as a JSON string.
+type subText struct{ id int }
+
+func (s subText) MarshalText() ([]byte, error) { return []byte("user-" + strconv.Itoa(s.id)), nil }
+
+func (s *subText) UnmarshalText(b []byte) (err error) {
+	s.id, err = strconv.Atoi(strings.TrimPrefix(string(b), "user-"))
+	return err
+}
+
+// TestSubMustBeString: a checked token's sub must be a JSON string (RFC 7519
+// section 4.1.2), so New refuses a payload whose sub field cannot encode as
+// one, instead of signing tokens that no check would pass.
+func TestSubMustBeString(t *testing.T) {
+	type intSub struct {
+		Sub int `json:"sub"`
+	}
+	type nullableSub struct {
+		Sub *string `json:"sub"` // nil would be written as null
+	}
+	type optionalSub struct {
+		Sub *string `json:"sub,omitempty"`
+	}
+	type textSub struct {
+		Sub subText `json:"sub"`
+	}
+	key := issuer.KeySet{Signing: mustHMAC(t, "k1", secret32)}
+	_, err := issuer.New[intSub, User](issuer.Config{Keys: key})
+	if !errors.Is(err, issuer.ErrInvalidConfig) || !strings.Contains(err.Error(), "Sub") || !strings.Contains(err.Error(), "string") {
+		t.Errorf("int sub: err = %v, want ErrInvalidConfig naming the field", err)
+	}
+	_, err = issuer.New[User, nullableSub](issuer.Config{Keys: key})
+	if !errors.Is(err, issuer.ErrInvalidConfig) || !strings.Contains(err.Error(), "omitempty") {
+		t.Errorf("*string sub without omitempty: err = %v, want ErrInvalidConfig", err)
+	}
+	// Compat writes what quick_jwt wrote, a numeric sub included.
+	if iss, err := issuer.New[intSub, User](issuer.Config{Keys: key, Compat: true}); err != nil {
+		t.Errorf("compat: %v", err)
+	} else {
+		iss.Close()
+	}
+
+	opt, err := issuer.New[optionalSub, textSub](issuer.Config{Keys: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer opt.Close()
+	bob := "bob"
+	for _, p := range []optionalSub{{Sub: &bob}, {}} {
+		tok, err := opt.CreateAccessToken(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := opt.CheckAccess(ctx, tok); err != nil {
+			t.Errorf("CheckAccess of %v: %v", p.Sub, err)
+		}
+	}
+	tok, err := opt.CreateRefreshToken(ctx, textSub{Sub: subText{7}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, cl, err := opt.CheckRefreshClaims(ctx, tok); err != nil || cl.Subject != "user-7" {
+		t.Errorf("CheckRefreshClaims = %q, %v; want user-7", cl.Subject, err)
+	}
+
+	// A payload that writes its own JSON is checked on every token.
+	raw, err := issuer.New[appendPayload, User](issuer.Config{Keys: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	for _, js := range []string{`{"sub":1}`, `{"sub":null}`, `{"sub":["a"]}`} {
+		if _, err := raw.CreateAccessToken(ctx, appendPayload{js}); !errors.Is(err, issuer.ErrInvalidPayload) || !strings.Contains(err.Error(), "sub") {
+			t.Errorf("%s: err = %v, want ErrInvalidPayload naming sub", js, err)
+		}
+	}
 }
 
 // appendPayload writes its own JSON, whatever keys it likes.

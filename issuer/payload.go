@@ -1,6 +1,7 @@
 package issuer
 
 import (
+	"encoding"
 	"errors"
 	"fmt"
 	"reflect"
@@ -152,8 +153,9 @@ type codec[P any] struct {
 }
 
 var (
-	marshalerType   = reflect.TypeFor[json.Marshaler]()
-	unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	marshalerType     = reflect.TypeFor[json.Marshaler]()
+	unmarshalerType   = reflect.TypeFor[json.Unmarshaler]()
+	textMarshalerType = reflect.TypeFor[encoding.TextMarshaler]()
 )
 
 func newCodec[P any](v *validator.Validate, compat bool) (*codec[P], error) {
@@ -174,10 +176,15 @@ func newCodec[P any](v *validator.Validate, compat bool) (*codec[P], error) {
 	c.holders.New = func() any { return new(P) }
 	if !compat && !c.custom {
 		var errs []error
-		jsonFieldNames(t, map[reflect.Type]bool{}, func(name, goName string) {
+		jsonFieldNames(t, map[reflect.Type]bool{}, func(name string, f reflect.StructField) {
 			if isReserved([]byte(name)) {
 				errs = append(errs, fmt.Errorf("%w: payload %v: field %s (JSON %q) collides with the registered claim the issuer sets; rename it",
-					ErrInvalidConfig, t, goName, name))
+					ErrInvalidConfig, t, f.Name, name))
+			}
+			if name == "sub" {
+				if err := subField(f); err != nil {
+					errs = append(errs, fmt.Errorf("%w: payload %v: field %s (JSON \"sub\") %v", ErrInvalidConfig, t, f.Name, err))
+				}
 			}
 		})
 		if len(errs) > 0 {
@@ -187,9 +194,29 @@ func newCodec[P any](v *validator.Validate, compat bool) (*codec[P], error) {
 	return c, nil
 }
 
+// subField reports why a payload field named "sub" would not always encode
+// as a JSON string, which a checked token's sub must be (RFC 7519 section
+// 4.1.2): its type must be a string kind, or encode itself (TextMarshaler
+// always gives a string; a json.Marshaler is trusted and checked nowhere),
+// and a pointer needs omitempty, lest nil be written as null.
+func subField(f reflect.StructField) error {
+	t := f.Type
+	if t.Kind() == reflect.Pointer {
+		if _, opts, _ := strings.Cut(f.Tag.Get("json"), ","); !strings.Contains(","+opts+",", ",omitempty,") {
+			return errors.New("is a pointer without omitempty: nil would be written as null, and sub must be a string")
+		}
+		t = t.Elem()
+	}
+	pt := reflect.PointerTo(t)
+	if t.Kind() == reflect.String || pt.Implements(textMarshalerType) || pt.Implements(marshalerType) {
+		return nil
+	}
+	return fmt.Errorf("has type %v: sub must encode as a JSON string", f.Type)
+}
+
 // jsonFieldNames calls fn with the JSON name of every field encoding/json (and
 // goccy/go-json) would write for struct type t, following embedded structs.
-func jsonFieldNames(t reflect.Type, seen map[reflect.Type]bool, fn func(name, goName string)) {
+func jsonFieldNames(t reflect.Type, seen map[reflect.Type]bool, fn func(name string, f reflect.StructField)) {
 	seen[t] = true
 	for i := range t.NumField() {
 		f := t.Field(i)
@@ -216,7 +243,7 @@ func jsonFieldNames(t reflect.Type, seen map[reflect.Type]bool, fn func(name, go
 		if name == "" {
 			name = f.Name
 		}
-		fn(name, f.Name)
+		fn(name, f)
 	}
 }
 
@@ -320,6 +347,9 @@ func checkPayloadJSON(b []byte, compat bool) error {
 		key := it.name()
 		if !compat && isReserved(key) {
 			return fmt.Errorf("the payload's JSON has the key %q, a registered claim the issuer sets", key)
+		}
+		if !compat && string(key) == "sub" && it.val()[0] != '"' {
+			return errors.New("the payload's sub is not a JSON string")
 		}
 	}
 	if err := it.finish(); err != nil {
