@@ -60,7 +60,7 @@ func config(path string, environ []string, stderr io.Writer) (Config, *slog.Logg
 	}
 	log := slog.New(h)
 	for _, name := range unknownEnv {
-		log.Debug("environment variable names no config field", "name", name)
+		log.Warn("environment variable names no config field: ignored", "name", name)
 	}
 	return cfg, log, nil
 }

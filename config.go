@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -154,7 +155,7 @@ const envPrefix = "QUICKJWT_"
 // loadConfig reads the embedded defaults, then the file at path (if any),
 // then the environment overrides, and validates the result. Every problem of
 // a stage is reported at once. warnings name QUICKJWT_ variables that match
-// no field (a typo, or a secret's own variable).
+// no field and are no secret's variable: a typo, most likely.
 func loadConfig(path string, environ []string) (cfg Config, warnings []string, err error) {
 	if err := decodeYAML(defaultConfig, &cfg, "embedded config.yaml"); err != nil {
 		return cfg, nil, err
@@ -171,7 +172,17 @@ func loadConfig(path string, environ []string) (cfg Config, warnings []string, e
 	if warnings, err = applyEnv(&cfg, environ); err != nil {
 		return cfg, warnings, err
 	}
+	warnings = slices.DeleteFunc(warnings, func(name string) bool { return slices.Contains(cfg.secretEnvs(), name) })
 	return cfg, warnings, cfg.validate()
+}
+
+// secretEnvs are the variables the configuration reads secrets from.
+func (c Config) secretEnvs() []string {
+	names := []string{c.Keys.Signing.SecretEnv, c.Store.Redis.PasswordEnv}
+	for _, k := range c.Keys.Verify {
+		names = append(names, k.SecretEnv)
+	}
+	return names
 }
 
 // decodeYAML decodes strictly on top of what v holds: an unknown key is an

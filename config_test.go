@@ -99,6 +99,16 @@ func TestEnvOverrides(t *testing.T) {
 	if len(warnings) != 1 || warnings[0] != "QUICKJWT_SIGNING_SECRET" {
 		t.Fatalf("warnings %v", warnings)
 	}
+	// A variable the config reads a secret from is no typo.
+	env = append(env, "QUICKJWT_KEYS_SIGNING_SECRET_ENV=QUICKJWT_SIGNING_SECRET", "QUICKJWT_KEYS_SIGNING_KID=k1", "QUICKJWT_KEYS_SIGNING_ALG=HS256")
+	if _, warnings, err = loadConfig("", env); err != nil || len(warnings) != 0 {
+		t.Fatalf("secret_env named: warnings %v, %v", warnings, err)
+	}
+	var stderr strings.Builder
+	if _, _, err := config("", []string{"QUICKJWT_ISSUER_ACESS_TTL=5m"}, &stderr); err != nil || !strings.Contains(stderr.String(), "level=WARN") ||
+		!strings.Contains(stderr.String(), "QUICKJWT_ISSUER_ACESS_TTL") {
+		t.Fatalf("a misspelt variable: %v, log %q", err, stderr.String())
+	}
 	if _, _, err := loadConfig("", []string{"QUICKJWT_ISSUER_LEEWAY=a while"}); err == nil || !strings.Contains(err.Error(), "QUICKJWT_ISSUER_LEEWAY") {
 		t.Fatalf("bad value: %v", err)
 	}
