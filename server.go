@@ -295,7 +295,7 @@ func (s *server) handleRefresh(c *fiber.Ctx) error {
 			Refresh string `json:"refresh"`
 		}
 		if json.Unmarshal(c.Body(), &body) != nil || body.Refresh == "" {
-			return fiber.NewError(fiber.StatusBadRequest, `the body must be {"refresh": "<token>"}`)
+			return fiber.NewError(fiber.StatusBadRequest, `the body must be {"refresh": "…"}`)
 		}
 		t, err = s.jwt.RefreshWith(c, body.Refresh, same)
 	}
