@@ -68,8 +68,10 @@ type CSRFConfig struct {
 
 // Config configures a JWT. A zero field means its default.
 type Config struct {
-	// Next skips the check middlewares when it returns true.
-	// Optional. Default: nil.
+	// Next skips the middlewares RequireAccess and OptionalAccess when it
+	// returns true: the request goes on without a payload. The wrappers
+	// (Access, Refreshing and their optional forms) always check, since
+	// their handler needs the payload. Optional. Default: nil.
 	Next func(c *fiber.Ctx) bool
 
 	// Lookup lists where a token is looked for, in order; the first source
