@@ -132,9 +132,9 @@ http {
 	if r.status != 200 || json.Unmarshal([]byte(r.body), &tr) != nil {
 		t.Fatalf("tokens: %d %s", r.status, r.body)
 	}
-	get := func(headers ...string) (int, string) {
+	send := func(method, body string, headers ...string) (int, string) {
 		t.Helper()
-		req, _ := http.NewRequest("GET", front+"/api/orders", nil)
+		req, _ := http.NewRequest(method, front+"/api/orders", strings.NewReader(body))
 		for i := 0; i+1 < len(headers); i += 2 {
 			req.Header.Set(headers[i], headers[i+1])
 		}
@@ -146,9 +146,14 @@ http {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
+	get := func(headers ...string) (int, string) { t.Helper(); return send("GET", "", headers...) }
 
 	if code, body := get("Authorization", "Bearer "+tr.Access, "X-Auth-Subject", "mallory"); code != 200 || body != "backend" {
 		t.Fatalf("good token through nginx: %d %q", code, body)
+	}
+	// nginx asks with the request's own method; the body stays with the backend.
+	if code, body := send("POST", `{"item":42}`, "Authorization", "Bearer "+tr.Access, "Content-Type", "application/json"); code != 200 || body != "backend" {
+		t.Fatalf("POST with a good token through nginx: %d %q", code, body)
 	}
 	for name, h := range map[string][]string{
 		"no token":                   {"X-Auth-Subject", "mallory"},
@@ -170,7 +175,7 @@ http {
 
 	mu.Lock()
 	defer mu.Unlock()
-	if len(seen) != 1 || seen[0] != "alice" {
-		t.Errorf("the backend got X-Auth-Subject %q, want one request as alice", seen)
+	if len(seen) != 2 || seen[0] != "alice" || seen[1] != "alice" {
+		t.Errorf("the backend got X-Auth-Subject %q, want two requests as alice", seen)
 	}
 }
