@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -453,5 +454,48 @@ func TestE2EDevelopmentDefaults(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "keys.signing must be configured") {
 		t.Fatalf("production without keys: %v\n%s", err, out)
+	}
+}
+
+// The README's walkthrough, from a first token to a revoked one, run as it
+// is written (with curl, in the directory the service started in on its
+// development defaults): every step answers what its comment says.
+func TestE2EReadmeWalkthrough(t *testing.T) {
+	for _, tool := range []string{"bash", "curl", "sed", "grep"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("no %s: %v", tool, err)
+		}
+	}
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(readme), "In another terminal, with curl alone:\n\n```sh\n")
+	script, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no walkthrough script")
+	}
+	dir := t.TempDir()
+	p := start(t, dir, "")
+	cmd := exec.Command("bash", "-euo", "pipefail", "-c", strings.ReplaceAll(script, "http://127.0.0.1:8080", p.base))
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("the walkthrough failed: %v\n%s", err, out)
+	}
+	var statuses []string // a body without a newline runs into the next status line
+	for _, m := range regexp.MustCompile(`HTTP/[0-9.]+ ([0-9]{3}) `).FindAllStringSubmatch(string(out), -1) {
+		statuses = append(statuses, m[1])
+	}
+	// verify, verify after refresh, the replayed refresh, verify of the
+	// replayed family, logout, verify after logout.
+	want := []string{"200", "200", "401", "401", "204", "401"}
+	if strings.Join(statuses, " ") != strings.Join(want, " ") {
+		t.Errorf("statuses %v, want %v\n%s", statuses, want, out)
+	}
+	for _, s := range []string{`"token_type":"Bearer"`, "X-Auth-Subject: alice", "refresh token reused", "token revoked", `"kid":"dev"`, `{"status":"ready"}`, "quickjwt_tokens_issued_total 2"} {
+		if !strings.Contains(string(out), s) {
+			t.Errorf("the walkthrough's output lacks %q:\n%s", s, out)
+		}
 	}
 }
