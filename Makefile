@@ -35,13 +35,21 @@ fuzz:
 	  done; \
 	done
 
-## bench: quickjwt against the Go JWT libraries, -count 10, in one run:
-## a benchstat table, then each implementation's ratio to quickjwt and to
-## the HMAC floor (bench/README.md). Outputs go to bench/out/.
+## bench: quickjwt against the Go JWT libraries, 10 rounds in one run: a
+## benchstat table, then each implementation's ratio to quickjwt and to the
+## HMAC floor (bench/README.md). Each round runs every benchmark once, so
+## that a slow spell of this shared machine falls on all of them alike
+## rather than on whichever ran then. Outputs go to bench/out/.
+ROUNDS ?= 10
 bench:
 	mkdir -p bench/out
-	cd bench && $(GO) test -run '^$$' -bench '^Benchmark(SignPair|CheckAccess|Floor|PayloadSize)' -benchmem -count 10 -cpu 2 . | tee out/peers.txt
-	cd bench && $(GO) test -run '^$$' -bench 'Parallel' -benchmem -count 10 -cpu 1,2 . | tee out/scaling.txt
+	cd bench && rm -f out/peers.txt out/scaling.txt && set -e && for i in $$(seq $(ROUNDS)); do \
+	  echo "== round $$i of $(ROUNDS)"; \
+	  $(GO) test -run '^$$' -bench '^Benchmark(SignPair|CheckAccess|Floor|PayloadSize)' -benchmem -count 1 -cpu 2 . > out/round.txt; \
+	  cat out/round.txt >> out/peers.txt; \
+	  $(GO) test -run '^$$' -bench 'Parallel' -benchmem -count 1 -cpu 1,2 . > out/round.txt; \
+	  cat out/round.txt >> out/scaling.txt; \
+	done
 	$(GO) run $(BENCHSTAT) bench/out/peers.txt bench/out/scaling.txt
 	cd bench && $(GO) run ./cmd/ratios < out/peers.txt
 
