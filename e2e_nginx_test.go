@@ -16,23 +16,20 @@ import (
 	"time"
 )
 
-// readmeNginx returns the nginx auth_request snippet of README.md, so that
-// the test runs what the README tells operators to write.
-func readmeNginx(t *testing.T) string {
+// readmeBlock returns the text of README.md from the end of marker to the
+// next code fence, so that tests run what the README tells readers to.
+func readmeBlock(t *testing.T, marker string) string {
 	t.Helper()
 	readme, err := os.ReadFile("README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rest, ok := bytes.Cut(readme, []byte("```nginx\n"))
-	if !ok {
-		t.Fatal("README.md has no nginx snippet")
+	_, rest, ok := bytes.Cut(readme, []byte(marker))
+	block, _, ok2 := bytes.Cut(rest, []byte("```"))
+	if !ok || !ok2 {
+		t.Fatalf("README.md has no block after %q", marker)
 	}
-	snippet, _, ok := bytes.Cut(rest, []byte("```"))
-	if !ok || !bytes.Contains(snippet, []byte("auth_request")) {
-		t.Fatalf("README.md's nginx snippet is not an auth_request setup:\n%s", snippet)
-	}
-	return string(snippet)
+	return string(block)
 }
 
 func nginxBinary(t *testing.T) string {
@@ -68,7 +65,10 @@ func TestE2ENginxAuthRequest(t *testing.T) {
 	}))
 	t.Cleanup(backend.Close)
 
-	snippet := readmeNginx(t)
+	snippet := readmeBlock(t, "```nginx\n")
+	if !strings.Contains(snippet, "auth_request") {
+		t.Fatalf("README.md's nginx snippet is not an auth_request setup:\n%s", snippet)
+	}
 	snippet = strings.ReplaceAll(snippet, "http://127.0.0.1:8080", p.base)
 	snippet = strings.ReplaceAll(snippet, "http://backend", backend.URL)
 	addr := freeAddr(t)

@@ -466,15 +466,7 @@ func TestE2EReadmeWalkthrough(t *testing.T) {
 			t.Skipf("no %s: %v", tool, err)
 		}
 	}
-	readme, err := os.ReadFile("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, ok := strings.Cut(string(readme), "In another terminal, with curl alone:\n\n```sh\n")
-	script, _, ok2 := strings.Cut(rest, "```")
-	if !ok || !ok2 {
-		t.Fatal("README.md has no walkthrough script")
-	}
+	script := readmeBlock(t, "In another terminal, with curl alone:\n\n```sh\n")
 	dir := t.TempDir()
 	p := start(t, dir, "")
 	cmd := exec.Command("bash", "-euo", "pipefail", "-c", strings.ReplaceAll(script, "http://127.0.0.1:8080", p.base))
