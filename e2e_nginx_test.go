@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/quickjwt/quickjwt/internal/testtool"
 )
 
 // readmeBlock returns the text of README.md from the end of marker to the
@@ -32,26 +34,12 @@ func readmeBlock(t *testing.T, marker string) string {
 	return string(block)
 }
 
-func nginxBinary(t *testing.T) string {
-	t.Helper()
-	for _, p := range []string{"nginx", "/usr/sbin/nginx"} {
-		if path, err := exec.LookPath(p); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("QUICKJWT_REQUIRE_NGINX") == "1" {
-		t.Fatal("no nginx found and QUICKJWT_REQUIRE_NGINX=1 (apt-get install nginx-light)")
-	}
-	t.Skip("no nginx binary (apt-get install nginx-light): the README's auth_request snippet is not tested")
-	return ""
-}
-
 // The README's nginx auth_request snippet, run by a real nginx in front of a
 // backend: a request gets through with a good access token only, and the
 // backend sees the subject quickjwt vouched for, never the client's own
 // X-Auth-Subject.
 func TestE2ENginxAuthRequest(t *testing.T) {
-	nginx := nginxBinary(t)
+	nginx := testtool.Find(t, "QUICKJWT_REQUIRE_NGINX", "apt-get install nginx-light", "nginx", "/usr/sbin/nginx")
 	dir := t.TempDir()
 	p := start(t, dir, e2eConfig(t, dir))
 

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -13,21 +11,14 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
+
+	"github.com/quickjwt/quickjwt/internal/testtool"
 )
 
 // browser finds Chromium; without it the test is skipped, unless
 // QUICKJWT_REQUIRE_BROWSER=1 (set by .ci/run) makes that a failure.
 func browser(t *testing.T) string {
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	if os.Getenv("QUICKJWT_REQUIRE_BROWSER") == "1" {
-		t.Fatal("no Chromium found and QUICKJWT_REQUIRE_BROWSER=1 (apt-get install chromium)")
-	}
-	t.Skip("no Chromium found: apt-get install chromium to run the browser test")
-	return ""
+	return testtool.Find(t, "QUICKJWT_REQUIRE_BROWSER", "apt-get install chromium", "chromium", "chromium-browser", "google-chrome")
 }
 
 // The quickstart page's flow in real headless Chromium: the cookies are set,

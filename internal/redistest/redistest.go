@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/quickjwt/quickjwt/internal/testtool"
 )
 
 // Server is a redis-server this process started.
@@ -28,10 +30,7 @@ type Server struct {
 
 func unavailable(t testing.TB, why string) {
 	t.Helper()
-	if os.Getenv("QUICKJWT_REQUIRE_REDIS") == "1" {
-		t.Fatalf("Redis is required (QUICKJWT_REQUIRE_REDIS=1) but %s", why)
-	}
-	t.Skipf("skipping: %s (install Debian's redis-server, or set QUICKJWT_REDIS_ADDR)", why)
+	testtool.Unavailable(t, "QUICKJWT_REQUIRE_REDIS", why, "install Debian's redis-server, or set QUICKJWT_REDIS_ADDR")
 }
 
 // Addr returns the address of a Redis for the test: QUICKJWT_REDIS_ADDR, or
